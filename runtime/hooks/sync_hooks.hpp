@@ -1,0 +1,61 @@
+// SyncHooks: the one interface through which the runtime tells detectors
+// about synchronization events. The race detector, wait-for graph and leak
+// tracker implement it. With no detector installed every hook site costs one
+// predictable, not-taken branch (FSAN_HOOK).
+// Threading: hooks run on the thread doing the operation, sometimes with the
+// object's internal lock held (noted per event); they must not block.
+#pragma once
+
+#include <cstdint>
+
+#include <fsan/detail/config.hpp>
+
+#include "sched/wait_reason.hpp"
+
+namespace fsan::detail {
+
+struct Fiber;
+
+// What an acquire/release event is about (the happens-before rule it feeds).
+enum class SyncOp : std::uint8_t {
+  chan_send,      // release on the channel before a value is handed over
+  chan_recv,      // acquire on the channel after a value is taken
+  chan_close,     // release on the channel by close
+  chan_recv_closed,  // acquire by a receive that saw the close
+  chan_slot,      // buffered k / k+C rule: acquire+release on a slot address
+  mutex,
+  rwmutex_read,
+  waitgroup,
+  once,
+  cond,
+  context,
+  annotation,
+};
+
+class SyncHooks {
+ public:
+  virtual ~SyncHooks() = default;
+  // child is runnable but has not run; called on the parent's thread.
+  virtual void on_spawn(Fiber* parent, Fiber* child) = 0;
+  virtual void on_exit(Fiber* f) = 0;
+  // f is about to park on obj (the wait queue's lock is held).
+  virtual void on_block(Fiber* f, WaitReason why, const void* obj) = 0;
+  // f was made runnable by `by` (nullptr: a timer or a foreign thread).
+  virtual void on_unblock(Fiber* f, Fiber* by) = 0;
+  virtual void on_acquire(Fiber* f, const void* obj, SyncOp op) = 0;
+  virtual void on_release(Fiber* f, const void* obj, SyncOp op) = 0;
+};
+
+// The installed detector set; nullptr when none.
+extern SyncHooks* g_sync_hooks;
+
+// install_sync_hooks: adds h to the set (several detectors fan out).
+void install_sync_hooks(SyncHooks* h);
+void uninstall_sync_hooks(SyncHooks* h);
+
+}  // namespace fsan::detail
+
+#define FSAN_HOOK(call)                                                          \
+  do {                                                                           \
+    if (FSAN_UNLIKELY(::fsan::detail::g_sync_hooks != nullptr)) ::fsan::detail::g_sync_hooks->call; \
+  } while (0)

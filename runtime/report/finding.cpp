@@ -1,0 +1,359 @@
+// The finding store and the reports the runtime core makes (panic, global
+// deadlock, uncaught exception, stack overflow). One store per process,
+// cleared when a run starts. Lock order: g_store.mu is a leaf; reports are
+// built before it is taken (symbolization spawns a child process).
+#include <unistd.h>
+
+#include <cxxabi.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sstream>
+
+#include "base/stack_trace.hpp"
+#include "base/symbolizer.hpp"
+#include "report/report.hpp"
+#include "sched/park.hpp"
+#include "sched/scheduler.hpp"
+
+namespace fsan {
+
+const char* to_string(FindingKind k) {
+  switch (k) {
+    case FindingKind::data_race:
+      return "data_race";
+    case FindingKind::global_deadlock:
+      return "global_deadlock";
+    case FindingKind::partial_deadlock:
+      return "partial_deadlock";
+    case FindingKind::lock_order_inversion:
+      return "lock_order_inversion";
+    case FindingKind::fiber_leak:
+      return "fiber_leak";
+    case FindingKind::timer_leak:
+      return "timer_leak";
+    case FindingKind::lost_cancel:
+      return "lost_cancel";
+    case FindingKind::panic:
+      return "panic";
+  }
+  return "?";
+}
+
+namespace detail {
+namespace {
+
+struct Store {
+  std::mutex mu;
+  std::vector<Finding> findings;
+  std::set<std::string> signatures;
+  std::map<FindingKind, int> counters;
+  Options opts;
+  std::string json_path;
+  std::string started;
+  std::string argv_json;
+};
+
+Store& store() {
+  static Store* s = new Store();
+  return *s;
+}
+
+std::uint64_t fnv1a(const std::string& s, std::uint64_t h = 1469598103934665603ull) {
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+// Frames of the runtime, the unwinder and the std::invoke/std::apply
+// plumbing between a go() call and the user's function say nothing to the
+// user: reports show only the user's frames.
+bool is_plumbing_frame(const Frame& f) {
+  const std::string& fn = f.function;
+  for (const char* p : {"fsan::detail::", "fsan_context_", "fsan_switch_", "_Unwind_", "std::__invoke",
+                        "std::invoke<", "std::__apply_impl", "std::apply<", "fsan::run<"})
+    if (fn.find(p) != std::string::npos) return true;
+  return false;
+}
+
+// Public API wrappers (Chan::send, select, ...) at the top of a stack are the
+// runtime's too; below the first user frame they are kept (user code may be
+// called from them, e.g. a select handler).
+bool is_api_frame(const Frame& f) {
+  const std::string& fn = f.function;
+  std::size_t at = fn.find("fsan::");
+  return at != std::string::npos && at < 24;  // "fsan::" at the start, after a return type at most
+}
+
+std::vector<Frame> user_frames(const std::uintptr_t* pcs, int n) {
+  std::vector<Frame> all = symbolize(pcs, n);
+  std::vector<Frame> out;
+  bool leading = true;
+  for (Frame& f : all) {
+    if (f.module.empty()) break;  // not code: a frame-pointer walk went astray here
+    if (is_plumbing_frame(f)) continue;
+    if (leading && is_api_frame(f)) continue;
+    leading = false;
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+std::string iso_now() {
+  std::time_t t = std::time(nullptr);
+  char buf[64];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+std::string read_cmdline_json() {
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string out = "[";
+  std::size_t pos = 0;
+  bool first = true;
+  while (pos < all.size()) {
+    std::size_t end = all.find('\0', pos);
+    if (end == std::string::npos) end = all.size();
+    std::string arg = all.substr(pos, end - pos);
+    std::string esc;
+    for (char c : arg) {
+      if (c == '"' || c == '\\') esc += '\\';
+      if (static_cast<unsigned char>(c) < 0x20) continue;
+      esc += c;
+    }
+    out += (first ? "\"" : ", \"") + esc + "\"";
+    first = false;
+    pos = end + 1;
+  }
+  return out + "]";
+}
+
+std::string options_text(const Options& o) {
+  (void)o;
+  const char* env = std::getenv("FSAN_OPTIONS");
+  return env != nullptr ? env : "";
+}
+
+void write_json_locked(Store& s) {
+  if (s.json_path.empty()) return;
+  std::string tmp = s.json_path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    if (!out) {
+      std::fprintf(stderr, "fibersan: cannot write report file %s\n", tmp.c_str());
+      s.json_path.clear();
+      return;
+    }
+    std::string body = format_json_report(s.findings, options_text(s.opts));
+    // Process facts the printer does not know.
+    std::string proc = "\"process\": {\"pid\": " + std::to_string(getpid()) + ", \"argv\": " + s.argv_json +
+                       ", \"started\": \"" + s.started + "\"";
+    std::size_t at = body.find("\"process\": {");
+    if (at != std::string::npos) body.replace(at, std::string("\"process\": {").size(), proc + ", ");
+    out << body;
+  }
+  std::rename(tmp.c_str(), s.json_path.c_str());
+}
+
+std::string top_location(const Finding& f) {
+  const std::vector<Frame>* st = nullptr;
+  if (!f.accesses.empty() && !f.accesses[0].stack.empty()) st = &f.accesses[0].stack;
+  for (const FiberInfo& fi : f.fibers) {
+    if (st != nullptr) break;
+    if (!fi.stack.empty()) st = &fi.stack;
+  }
+  if (st == nullptr || st->empty()) return "";
+  const Frame& fr = (*st)[0];
+  std::string loc;
+  if (!fr.file.empty()) {
+    std::string file = fr.file;
+    if (std::size_t sl = file.rfind('/'); sl != std::string::npos) file = file.substr(sl + 1);
+    loc = file + ":" + std::to_string(fr.line);
+    if (fr.column > 0) loc += ":" + std::to_string(fr.column);
+  } else {
+    char buf[64];
+    std::snprintf(buf, sizeof(buf), "(%s+0x%lx)", fr.module.substr(fr.module.rfind('/') + 1).c_str(),
+                  static_cast<unsigned long>(fr.offset));
+    loc = buf;
+  }
+  if (!fr.function.empty()) loc += " in " + fr.function;
+  return loc;
+}
+
+}  // namespace
+
+void begin_run_reports(const Options& o) {
+  Store& s = store();
+  std::lock_guard<std::mutex> g(s.mu);
+  s.findings.clear();
+  s.signatures.clear();
+  s.opts = o;
+  s.started = iso_now();
+  if (s.argv_json.empty()) s.argv_json = read_cmdline_json();
+  s.json_path.clear();
+  if (!o.report_dir.empty()) {
+    std::string mk = "mkdir -p '" + o.report_dir + "'";
+    if (std::system(mk.c_str()) != 0) {
+      std::fprintf(stderr, "fibersan: cannot create report_dir %s\n", o.report_dir.c_str());
+    } else {
+      s.json_path = o.report_dir + "/fsan." + std::to_string(getpid()) + ".json";
+    }
+  }
+  set_symbolizer_options(o.symbolize, o.external_symbolizer_path);
+}
+
+void end_run_reports() {}
+
+bool publish_finding(Finding f) {
+  // Signature: kind + where each involved stack starts (module+offset, so it
+  // is stable across runs of the same binary and needs no debug info).
+  std::string sig = to_string(f.kind);
+  auto add_stack = [&](const std::vector<Frame>& st) {
+    for (std::size_t i = 0; i < st.size() && i < 4; ++i)
+      sig += "|" + st[i].module.substr(st[i].module.rfind('/') + 1) + "+" + std::to_string(st[i].offset);
+  };
+  for (const Access& a : f.accesses) add_stack(a.stack);
+  for (const FiberInfo& fi : f.fibers) {
+    add_stack(fi.stack);
+    sig += "/" + fi.wait_reason;
+  }
+  sig += "#" + f.message;
+  char hex[17];
+  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(fnv1a(sig)));
+  f.signature = hex;
+  if (f.summary.empty()) {
+    std::string loc = top_location(f);
+    f.summary = f.message + (loc.empty() ? "" : " " + loc);
+  }
+  Store& s = store();
+  std::string text;
+  bool halt = false, print = true;
+  {
+    std::lock_guard<std::mutex> g(s.mu);
+    if (!s.signatures.insert(f.signature).second) return false;
+    int n = ++s.counters[f.kind];
+    f.id = std::string(to_string(f.kind)) + "-" + std::to_string(n);
+    print = s.opts.print_findings;
+    halt = s.opts.halt_on_error;
+    if (print) text = format_text(f);
+    s.findings.push_back(f);
+    write_json_locked(s);
+  }
+  if (print) std::fputs(text.c_str(), stderr);
+  if (Scheduler* sch = g_sched.load(std::memory_order_acquire)) {
+    sch->note_finding();
+    if (halt) sch->stop(sch->options().exitcode);
+  }
+  return true;
+}
+
+FiberInfo describe_fiber(const Fiber* f, const std::uintptr_t* stack, int n_stack, std::int64_t now) {
+  FiberInfo fi;
+  fi.id = f->id;
+  fi.name = f->name;
+  fi.parent_id = f->parent_id;
+  FiberState st = f->state.load(std::memory_order_acquire);
+  fi.state = to_string(st);
+  if ((st == FiberState::waiting || st == FiberState::probing) && f->wait_reason != WaitReason::none) {
+    fi.wait_reason = to_string(f->wait_reason);
+    fi.wait_ns = (now != 0 ? now : now_ns()) - f->wait_since_ns;
+    fi.state = f->wait_reason == WaitReason::sleep ? "sleeping" : "waiting";
+  }
+  if (n_stack > 0) fi.stack = user_frames(stack, n_stack);
+  if (f->n_created > 0) fi.created_at = user_frames(f->created_pcs, f->n_created);
+  return fi;
+}
+
+[[noreturn]] void report_panic(const char* message) {
+  std::uintptr_t pcs[kMaxProbeFrames];
+  int n = capture_stack(pcs, kMaxProbeFrames, 0);
+  Fiber* self = current_agent();
+  Finding f;
+  f.kind = FindingKind::panic;
+  f.message = message;
+  FiberInfo fi = describe_fiber(self, pcs, n);
+  fi.state = "running";
+  f.fibers.push_back(std::move(fi));
+  publish_finding(std::move(f));
+  Fiber* fiber = current_fiber();
+  if (fiber == nullptr) {
+    // A foreign thread: like Go's unrecovered panic, the process ends.
+    std::fflush(stderr);
+    Scheduler* s = g_sched.load(std::memory_order_acquire);
+    std::_Exit(s != nullptr ? s->options().exitcode : 66);
+  }
+  fiber->sched->stop(fiber->sched->options().exitcode);
+  for (;;) park_current(WaitReason::panic, nullptr, nullptr, nullptr);
+}
+
+void report_uncaught_exception(Fiber* self, std::exception_ptr e) {
+  std::string what = "unknown exception";
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    what = std::string(typeid(ex).name()) + ": " + ex.what();
+    int status = 0;
+    if (char* d = abi::__cxa_demangle(typeid(ex).name(), nullptr, nullptr, &status)) {
+      what = std::string(d) + ": " + ex.what();
+      std::free(d);
+    }
+  } catch (...) {
+  }
+  std::uintptr_t pcs[kMaxProbeFrames];
+  int n = capture_stack(pcs, kMaxProbeFrames, 0);
+  Finding f;
+  f.kind = FindingKind::panic;
+  f.message = "exception escaped fiber " + std::to_string(self->id) + ": " + what;
+  FiberInfo fi = describe_fiber(self, pcs, n);
+  fi.state = "running";
+  f.fibers.push_back(std::move(fi));
+  publish_finding(std::move(f));
+  self->sched->stop(self->sched->options().exitcode);
+}
+
+void report_stack_overflow(Fiber* self, const void* fault_addr) {
+  char msg[128];
+  std::snprintf(msg, sizeof(msg), "stack overflow in fiber %llu", static_cast<unsigned long long>(self->id));
+  Finding f;
+  f.kind = FindingKind::panic;
+  f.message = msg;
+  (void)fault_addr;
+  f.fibers.push_back(describe_fiber(self, nullptr, 0));
+  publish_finding(std::move(f));
+  self->sched->stop(self->sched->options().exitcode);
+}
+
+void report_global_deadlock(Scheduler* s) {
+  Finding f;
+  f.kind = FindingKind::global_deadlock;
+  f.message = "all fibers are asleep - deadlock!";
+  std::vector<Fiber*> fibers;
+  s->for_each_fiber([&](Fiber* fb) { fibers.push_back(fb); });
+  std::sort(fibers.begin(), fibers.end(), [](Fiber* a, Fiber* b) { return a->id < b->id; });
+  const std::int64_t now = now_ns();  // one instant for every wait duration
+  for (Fiber* fb : fibers) {
+    std::uintptr_t pcs[kMaxProbeFrames];
+    int n = s->capture_parked_stack(fb, pcs, kMaxProbeFrames);
+    f.fibers.push_back(describe_fiber(fb, pcs, n, now));
+  }
+  publish_finding(std::move(f));
+}
+
+}  // namespace detail
+
+std::vector<Finding> findings() {
+  auto& s = detail::store();
+  std::lock_guard<std::mutex> g(s.mu);
+  return s.findings;
+}
+
+}  // namespace fsan

@@ -1,0 +1,193 @@
+// Scheduler: one M:N scheduler per fsan::run. `workers` OS threads (the
+// calling thread is worker 0) each run fibers from a local Chase-Lev deque,
+// then the global queue, then by stealing; idle workers spin briefly, then
+// sleep on a futex (no CPU burnt when nothing is runnable).
+//
+// Switching: fibers switch directly to the next runnable fiber on the same
+// worker; only when none is left do they switch to the worker's scheduler
+// context (its OS-thread stack). Whatever must happen after a fiber's
+// context is saved (release the wait-queue lock, free an exited stack,
+// requeue a yielder) is a PostSwitch action run by whoever resumes next.
+//
+// Lock order: Timers::lock_ -> channel locks (address order) -> GlobalQueue
+// lock -> Scheduler::idle_lock_ -> Registry locks -> StackPool lock.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <thread>
+#include <vector>
+
+#include <fsan/options.hpp>
+
+#include "base/lock.hpp"
+#include "base/rand.hpp"
+#include "sched/fiber.hpp"
+#include "sched/run_queue.hpp"
+#include "sched/stack_pool.hpp"
+#include "sched/timers.hpp"
+
+namespace fsan::detail {
+
+class Scheduler;
+
+// What to do once the switching-out fiber's context is saved.
+struct PostSwitch {
+  enum class Kind : std::uint8_t { none, park, exit, requeue };
+  Kind kind = Kind::none;
+  Fiber* fiber = nullptr;
+  // park: runs once the fiber is parked (releases the wait-queue locks).
+  void (*after)(void*) = nullptr;
+  void* after_arg = nullptr;
+};
+
+// GlobalQueue: FIFO shared by all workers (overflow, yield, foreign spawns).
+class GlobalQueue {
+ public:
+  void push(Fiber* f) FSAN_EXCLUDES(lock_);
+  Fiber* pop() FSAN_EXCLUDES(lock_);
+  bool empty() const { return size_.load(std::memory_order_acquire) == 0; }
+
+ private:
+  Lock lock_;
+  Fiber* head_ FSAN_GUARDED_BY(lock_) = nullptr;
+  Fiber* tail_ FSAN_GUARDED_BY(lock_) = nullptr;
+  std::atomic<std::int64_t> size_{0};
+};
+
+// Registry: the live fibers created on one worker (for dumps, deadlock
+// reports and abandoning at run end).
+struct Registry {
+  Lock lock;
+  Fiber* head FSAN_GUARDED_BY(lock) = nullptr;
+};
+
+struct alignas(64) Worker {
+  Scheduler* sched = nullptr;
+  int index = 0;
+  void* sched_sp = nullptr;  // the scheduler context (OS-thread stack) while a fiber runs
+  Fiber* current = nullptr;
+  PostSwitch post;
+  RunQueue runq;
+  FastRand rng{0};
+  std::uint32_t tick = 0;
+  // Sleeping: 0 = asleep or about to sleep, 1 = woken.
+  std::atomic<std::uint32_t> parker{0};
+  bool in_idle_list = false;  // guarded by Scheduler::idle_lock_
+  Worker* next_idle = nullptr;
+  // Fiber accounting: single writer (this worker), summed by num_fibers().
+  std::atomic<std::int64_t> live{0};
+  std::uint64_t next_id = 0, id_limit = 0;
+  // Free stacks kept for reuse without touching the pool's lock.
+  StackBlock* stack_cache = nullptr;
+  int stack_cache_count = 0;
+  Registry registry;
+  std::thread thread;  // workers 1..n-1
+};
+
+class Scheduler {
+ public:
+  explicit Scheduler(const Options& o);
+  ~Scheduler();
+
+  // run: runs main_fn(arg) as fiber 1; returns the exit status.
+  int run(void (*main_fn)(void*), void* arg);
+
+  const Options& options() const { return opts_; }
+
+  // Fibers.
+  Fiber* create_fiber(std::size_t closure_size, std::size_t closure_align, void** closure);
+  void start_fiber(Fiber* f, std::string* name, std::uintptr_t spawn_fp);
+  void abort_fiber(Fiber* f);
+  std::size_t live_fibers() const;
+
+  // ready: makes a parked fiber runnable (see fiber.hpp invariants).
+  void ready(Fiber* f);
+  // park: parks the current fiber; after(arg) (which releases the locks the
+  // caller holds) runs once the fiber's context is saved. Returns when
+  // ready() was called.
+  void park(WaitReason why, const void* obj, void (*after)(void*), void* arg) FSAN_NO_THREAD_SAFETY_ANALYSIS;
+  void yield_current();
+  void sleep_until_ns(std::int64_t when);
+  [[noreturn]] void exit_current();
+
+  Timers& timers() { return timers_; }
+  // timer_added: wakes a sleeper when a new earliest timer was added.
+  void timer_added();
+
+  // stop: ends the run (main returned, a panic, a global deadlock).
+  void stop(int exit_status);
+  bool stopping() const { return stopping_.load(std::memory_order_acquire); }
+  void note_finding() { had_findings_.store(true, std::memory_order_relaxed); }
+
+  // Every live fiber (for dumps and reports); fibers are not pinned, so read
+  // only what is safe (ids, names, wait reasons) unless the run is stopped.
+  template <class F>
+  void for_each_fiber(F&& fn);
+  // capture_parked_stack: unwinds a parked fiber's stack (only while no
+  // worker can resume it, e.g. in a global deadlock).
+  int capture_parked_stack(Fiber* f, std::uintptr_t* pcs, int max);
+
+  std::uint64_t main_fiber_id() const { return 1; }
+  int workers() const { return nworkers_; }
+
+  // Foreign threads (not workers) that used the runtime during this run.
+  std::atomic<int> foreign_active{0};
+
+ private:
+  friend void fiber_main(void*);
+  friend struct WorkerLoop;
+  void worker_loop(Worker* w);
+  Fiber* pick_local(Worker* w, bool fire_timers);
+  bool timers_due() const { return FSAN_UNLIKELY(!timers_.empty()) && timers_.next_when() <= now_ns(); }
+  Fiber* find_slow(Worker* w);
+  void switch_away(Worker* w, Fiber* self);
+  void run_post_switch(Worker* w);
+  void push_runnable(Worker* w, Fiber* f, bool spawn);
+  void wake_idle_worker();
+  void wake_all_workers();
+  void check_global_deadlock(Worker* w);
+  void release_stack(Worker* w, Fiber* f);
+  void abandon_remaining();
+  std::uint64_t alloc_id(Worker* w);
+
+  Options opts_;
+  int nworkers_;
+  std::vector<Worker*> workers_;
+  GlobalQueue global_;
+  Timers timers_;
+  std::size_t stack_size_;
+
+  Lock idle_lock_;
+  Worker* idle_head_ FSAN_GUARDED_BY(idle_lock_) = nullptr;
+  std::atomic<int> nidle_{0};
+  std::atomic<int> nspinning_{0};
+  std::atomic<Worker*> timer_sleeper_{nullptr};
+
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> had_findings_{false};
+  int exit_status_ = 0;
+  std::atomic<std::uint64_t> id_source_{2};  // 1 is the main fiber
+  std::atomic<std::int64_t> foreign_live_{0};
+};
+
+// The worker running on this thread (nullptr on foreign threads).
+extern thread_local Worker* tl_worker;
+// The scheduler of the run in progress (nullptr between runs).
+extern std::atomic<Scheduler*> g_sched;
+
+// current_fiber: the running fiber, or nullptr outside fibers.
+inline Fiber* current_fiber() {
+  Worker* w = tl_worker;
+  return w != nullptr ? w->current : nullptr;
+}
+
+template <class F>
+void Scheduler::for_each_fiber(F&& fn) {
+  for (Worker* w : workers_) {
+    LockGuard g(w->registry.lock);
+    for (Fiber* f = w->registry.head; f != nullptr; f = f->reg_next) fn(f);
+  }
+}
+
+}  // namespace fsan::detail

@@ -1,0 +1,3 @@
+module fsanbench
+
+go 1.19
