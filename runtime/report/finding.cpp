@@ -326,8 +326,14 @@ void report_stack_overflow(Fiber* self, const void* fault_addr) {
   Finding f;
   f.kind = FindingKind::panic;
   f.message = msg;
+  // From the fault handler this unwinds through the signal frame into the
+  // fiber's recursion; from a canary check it is the current stack.
+  std::uintptr_t pcs[kMaxProbeFrames];
+  int n = capture_stack(pcs, kMaxProbeFrames, 0);
   (void)fault_addr;
-  f.fibers.push_back(describe_fiber(self, nullptr, 0));
+  FiberInfo fi = describe_fiber(self, pcs, n);
+  fi.state = "running";
+  f.fibers.push_back(std::move(fi));
   publish_finding(std::move(f));
   self->sched->stop(self->sched->options().exitcode);
 }

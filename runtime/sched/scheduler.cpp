@@ -17,6 +17,7 @@
 #include "hooks/sync_hooks.hpp"
 #include "report/report.hpp"
 #include "sched/context.hpp"
+#include "sched/overflow.hpp"
 #include "sched/park.hpp"
 
 namespace fsan::detail {
@@ -30,7 +31,13 @@ namespace {
 thread_local Fiber* tl_foreign = nullptr;
 
 constexpr int kGlobalQueueEvery = 61;  // like Go: fairness for the global queue
-constexpr int kStealOldestEvery = 31;  // anti-starvation: take the oldest local fiber
+// Anti-starvation without preemption: the local deque is LIFO, so a pair of
+// fibers waking each other could keep an older runnable fiber waiting
+// forever. At most every kOldestAfterNs (checked every kGlobalQueueEvery
+// ticks) the worker runs its oldest local fiber instead. Doing it by time,
+// not by count, keeps fan-out trees depth-first (a count-based rule would
+// pull up shallow nodes and grow the live set breadth-first).
+constexpr std::int64_t kOldestAfterNs = 2'000'000;
 constexpr std::uint64_t kIdBlock = 256;
 
 }  // namespace
@@ -258,10 +265,15 @@ Fiber* Scheduler::pick_local(Worker* w, bool fire_timers) {
   if (FSAN_UNLIKELY(stopping())) return nullptr;
   ++w->tick;
   if (fire_timers && timers_due()) timers_.run_due(now_ns());
-  if (FSAN_UNLIKELY(w->tick % kGlobalQueueEvery == 0) && !global_.empty()) {
-    if (Fiber* f = global_.pop()) return f;
+  Fiber* f = nullptr;
+  if (FSAN_UNLIKELY(w->tick % kGlobalQueueEvery == 0)) {
+    if (!global_.empty() && (f = global_.pop()) != nullptr) return f;
+    std::int64_t now = now_ns();
+    if (now - w->last_oldest_ns >= kOldestAfterNs) {
+      w->last_oldest_ns = now;
+      f = w->runq.steal();
+    }
   }
-  Fiber* f = FSAN_UNLIKELY(w->tick % kStealOldestEvery == 0) ? w->runq.steal() : nullptr;
   if (f == nullptr) f = w->runq.pop();
   if (f != nullptr) return f;
   return global_.pop();
@@ -515,6 +527,7 @@ void Scheduler::stop(int exit_status) {
 
 void Scheduler::worker_loop(Worker* w) {
   tl_worker = w;
+  ensure_alt_stack();
   while (!stopping()) {
     Fiber* f = pick_local(w, /*fire_timers=*/true);
     if (f == nullptr) f = find_slow(w);
@@ -671,6 +684,7 @@ int run_main(const Options& given, void (*main_fn)(void*), void* arg) {
     return 2;
   }
   begin_run_reports(o);
+  install_overflow_handler();
   int status = s->run(main_fn, arg);
   end_run_reports();
   g_sched.store(nullptr, std::memory_order_release);

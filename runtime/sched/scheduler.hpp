@@ -71,6 +71,7 @@ struct alignas(64) Worker {
   RunQueue runq;
   FastRand rng{0};
   std::uint32_t tick = 0;
+  std::int64_t last_oldest_ns = 0;
   // Sleeping: 0 = asleep or about to sleep, 1 = woken.
   std::atomic<std::uint32_t> parker{0};
   bool in_idle_list = false;  // guarded by Scheduler::idle_lock_

@@ -313,7 +313,8 @@ TEST_P(ChanTest, NilChannelIsNilHasNoBufferAndNeverProceedsInSelect) {
     auto ready = make_chan<int>(1);
     for (int i = 0; i < 100; ++i) {
       ready.send(i);
-      ready_chosen += fsan::select(fsan::recv_case(nil_ch), fsan::recv_case(ready), fsan::send_case(nil_ch, 3)) == 1 ? 1 : 0;
+      ready_chosen +=
+          fsan::select(fsan::recv_case(nil_ch), fsan::recv_case(ready), fsan::send_case(nil_ch, 3)) == 1 ? 1 : 0;
     }
   });
   EXPECT_CLEAN_RUN(rc);

@@ -81,14 +81,16 @@ inline std::string describe(const std::vector<fsan::Finding>& fs) {
   for (const auto& f : fs) {
     os << "\n  [" << fsan::to_string(f.kind) << "] message='" << f.message << "' summary='" << f.summary << "'";
     for (const auto& fi : f.fibers)
-      os << "\n    fiber " << fi.id << " '" << fi.name << "' state=" << fi.state << " wait_reason='" << fi.wait_reason << "'";
+      os << "\n    fiber " << fi.id << " '" << fi.name << "' state=" << fi.state << " wait_reason='" << fi.wait_reason
+         << "'";
   }
   return os.str();
 }
 
 inline std::size_t count_occurrences(std::string_view hay, std::string_view needle) {
   std::size_t n = 0;
-  for (std::size_t pos = hay.find(needle); pos != std::string_view::npos; pos = hay.find(needle, pos + needle.size())) ++n;
+  for (std::size_t pos = hay.find(needle); pos != std::string_view::npos; pos = hay.find(needle, pos + needle.size()))
+    ++n;
   return n;
 }
 
@@ -114,9 +116,9 @@ inline void wait_for_findings(std::size_t n) {
 }  // namespace fsan_test
 
 // EXPECT_CLEAN_RUN: run returned 0 and nothing was reported.
-#define EXPECT_CLEAN_RUN(rc)                                   \
-  do {                                                         \
-    const auto fsan_test_fs_ = ::fsan::findings();             \
-    EXPECT_EQ((rc), 0) << ::fsan_test::describe(fsan_test_fs_); \
+#define EXPECT_CLEAN_RUN(rc)                                                    \
+  do {                                                                          \
+    const auto fsan_test_fs_ = ::fsan::findings();                              \
+    EXPECT_EQ((rc), 0) << ::fsan_test::describe(fsan_test_fs_);                 \
     EXPECT_TRUE(fsan_test_fs_.empty()) << ::fsan_test::describe(fsan_test_fs_); \
   } while (0)

@@ -43,8 +43,8 @@ TEST(Options, ParseSetsFieldsFromColonSeparatedPairs) {
 
 TEST(Options, ParseAcceptsSpaceSeparatorsAndEveryFlagType) {
   Options o;
-  const std::string err =
-      fsan::parse_options("exitcode=9 stack_size=1048576:seed=18446744073709551615 report_dir=/tmp/fsan-out print_findings=0", o);
+  const std::string err = fsan::parse_options(
+      "exitcode=9 stack_size=1048576:seed=18446744073709551615 report_dir=/tmp/fsan-out print_findings=0", o);
   EXPECT_EQ(err, "");
   EXPECT_EQ(o.exitcode, 9);
   EXPECT_EQ(o.stack_size, 1048576u);

@@ -125,10 +125,13 @@ TEST_P(SchedTest, GoNamedRunsTheFiberAndItsNameShowsInTheDump) {
   int rc = run([&] {
     auto release = make_chan<int>();
     auto done = make_chan<Unit>();
-    fsan::go_named("fsan-unit-named-worker", [release, done, &value](int add) {
-      value = *release.recv() + add;
-      done.send(Unit{});
-    }, 2);
+    fsan::go_named(
+        "fsan-unit-named-worker",
+        [release, done, &value](int add) {
+          value = *release.recv() + add;
+          done.send(Unit{});
+        },
+        2);
     dump = fsan::dump_fibers();
     release.send(40);
     done.recv();
@@ -146,14 +149,18 @@ TEST_P(SchedTest, GoDecayCopiesArgumentsAtTheCall) {
     auto gate = make_chan<Unit>();
     auto out = make_chan<std::string>();
     std::string s = "before";
-    fsan::go([gate, out](std::string x) {
-      gate.recv();
-      out.send(x);
-    }, s);
-    fsan::go([gate, out](const std::string& x) {
-      gate.recv();
-      out.send(x);
-    }, s);
+    fsan::go(
+        [gate, out](std::string x) {
+          gate.recv();
+          out.send(x);
+        },
+        s);
+    fsan::go(
+        [gate, out](const std::string& x) {
+          gate.recv();
+          out.send(x);
+        },
+        s);
     s = "after";  // the fibers have not read their copies yet: they wait on gate
     gate.send(Unit{});
     gate.send(Unit{});
@@ -372,11 +379,13 @@ TEST_P(SchedTest, ClosuresLargerThanOneKiBWork) {
       for (char c : big_capture) s += c;
       out.send(s);
     });
-    fsan::go([out](const std::array<int, 1000>& a) {
-      long s = 0;
-      for (int v : a) s += v;
-      out.send(s);
-    }, big_arg);
+    fsan::go(
+        [out](const std::array<int, 1000>& a) {
+          long s = 0;
+          for (int v : a) s += v;
+          out.send(s);
+        },
+        big_arg);
     big_arg.fill(0);  // the fiber has its own copy
     sums[0] = *out.recv();
     sums[1] = *out.recv();

@@ -293,7 +293,8 @@ TEST_P(SelectTest, OppositeOrderSelectsOverTwoChannelsAllComplete) {
       fsan::go([a, b, done] {
         long long got = 0;
         for (int r = 0; r < kRounds; ++r)
-          fsan::select(recv_case(a, [&](std::optional<int> v) { got += v.value_or(-1000000) * 1000000LL; }), send_case(b, 1));
+          fsan::select(recv_case(a, [&](std::optional<int> v) { got += v.value_or(-1000000) * 1000000LL; }),
+                       send_case(b, 1));
         done.send(got);
       });
     }
@@ -391,6 +392,28 @@ TEST_P(SelectTest, ReadyCaseIsFoundAmongManyCases) {
   EXPECT_TRUE(all_right);
 }
 
+// Operands are evaluated once, when the cases are built, even if the select
+// parks and wakes.
+TEST_P(SelectTest, ChannelOperandsAreEvaluatedOnce) {
+  int evaluations = 0;
+  std::optional<int> got;
+  int rc = run([&] {
+    auto ch = make_chan<int>();
+    auto operand = [&] {
+      ++evaluations;
+      return ch;
+    };
+    fsan::go([ch] {
+      yield_n(20);
+      ch.send(6);
+    });
+    fsan::select(recv_case(operand(), [&](std::optional<int> v) { got = v; }));
+  });
+  EXPECT_CLEAN_RUN(rc);
+  EXPECT_EQ(evaluations, 1);
+  EXPECT_EQ(got, 6);
+}
+
 TEST_P(SelectTest, HandlersMayBlockOnOtherChannels) {
   std::vector<int> got;
   int rc = run([&] {
@@ -451,7 +474,8 @@ TEST_P(SelectTest, SelectOverOnlyNilChannelsBlocksForever) {
   const auto fs = fsan::findings();
   EXPECT_EQ(rc, 66) << fsan_test::describe(fs);
   ASSERT_EQ(fsan_test::count_kind(fs, fsan::FindingKind::global_deadlock), 1u) << fsan_test::describe(fs);
-  const fsan::FiberInfo* main_fiber = fsan_test::fiber_in(*fsan_test::first_of_kind(fs, fsan::FindingKind::global_deadlock), 1);
+  const fsan::FiberInfo* main_fiber =
+      fsan_test::fiber_in(*fsan_test::first_of_kind(fs, fsan::FindingKind::global_deadlock), 1);
   ASSERT_NE(main_fiber, nullptr) << fsan_test::describe(fs);
   EXPECT_EQ(main_fiber->wait_reason.rfind("select", 0), 0u) << main_fiber->wait_reason;
 }
