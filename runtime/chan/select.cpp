@@ -112,13 +112,14 @@ SelectResult select_impl(SelectCase* cases, std::size_t n, bool has_default) FSA
   constexpr std::size_t kInline = 16;
   std::uint32_t poll_inline[kInline];
   ChanCore* locks_inline[kInline];
-  Waiter waiters_inline[kInline];
+  // Raw storage: Waiters are constructed only if the select parks.
+  alignas(Waiter) unsigned char waiters_inline[kInline * sizeof(Waiter)];
   std::vector<std::uint32_t> poll_heap;
   std::vector<ChanCore*> locks_heap;
   std::vector<Waiter> waiters_heap;
   std::uint32_t* poll = poll_inline;
   ChanCore** locks = locks_inline;
-  Waiter* waiters = waiters_inline;
+  Waiter* waiters = reinterpret_cast<Waiter*>(waiters_inline);
   if (n > kInline) {
     poll_heap.resize(n);
     locks_heap.resize(n);
@@ -168,7 +169,7 @@ SelectResult select_impl(SelectCase* cases, std::size_t n, bool has_default) FSA
   self->select_winner = nullptr;
   for (std::size_t i = 0; i < n; ++i) {
     if (cases[i].chan == nullptr) continue;
-    Waiter& w = waiters[i];
+    Waiter& w = *::new (&waiters[i]) Waiter();
     w.agent = self;
     w.chan = cases[i].chan;
     w.elem = cases[i].elem;
