@@ -63,8 +63,13 @@ struct Fiber {
   // Waiter is recorded so the selecting fiber knows which case ran.
   std::atomic<std::uint32_t> select_done{0};
   Waiter* select_winner = nullptr;
-  // Every Waiter this fiber has enqueued (for abandoning it at run end).
+  // Every channel Waiter this fiber has enqueued (for abandoning it at run end).
   Waiter* waiters = nullptr;
+  // Parked on anything else (mutex, wait group, ...): how to take it off that
+  // object's queue if the run ends with the fiber still parked. Set by the
+  // object before parking (under its lock), cleared when woken.
+  void (*cancel_wait)(Fiber* f, void* arg) = nullptr;
+  void* cancel_arg = nullptr;
 
   // Entry closure (placed below this record on the stack).
   void (*entry)(void*) = nullptr;

@@ -546,7 +546,10 @@ void Scheduler::abandon_remaining() {
   // outlives the run points at it, then recycle its stack.
   std::vector<Fiber*> all;
   for_each_fiber([&](Fiber* f) { all.push_back(f); });
-  for (Fiber* f : all) cancel_waiters(f);
+  for (Fiber* f : all) {
+    cancel_waiters(f);
+    if (f->cancel_wait != nullptr) f->cancel_wait(f, f->cancel_arg);
+  }
   for (Worker* w : workers_) {
     LockGuard g(w->registry.lock);
     w->registry.head = nullptr;

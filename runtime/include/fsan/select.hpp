@@ -104,7 +104,9 @@ detail::SendCase<T, std::decay_t<H>> send_case(const Chan<T>& ch, V&& value, H&&
 }
 
 // default_case: makes the select non-blocking.
-inline detail::DefaultCase<detail::NoHandler> default_case() { return detail::DefaultCase<detail::NoHandler>(detail::NoHandler{}); }
+inline detail::DefaultCase<detail::NoHandler> default_case() {
+  return detail::DefaultCase<detail::NoHandler>(detail::NoHandler{});
+}
 template <class H>
 detail::DefaultCase<std::decay_t<H>> default_case(H&& h) {
   return detail::DefaultCase<std::decay_t<H>>(std::forward<H>(h));
@@ -117,30 +119,37 @@ std::size_t select(Cases&&... cases) {
   constexpr std::size_t ndefault = (std::size_t{detail::IsDefaultCase<std::decay_t<Cases>>::value} + ... + 0);
   static_assert(ndefault <= 1, "a select has at most one default_case");
   constexpr std::size_t nchan = n - ndefault;
-  detail::SelectCase descs[nchan == 0 ? 1 : nchan];
-  std::size_t arg_of[nchan == 0 ? 1 : nchan];
-  std::size_t default_arg = n;
-  std::size_t k = 0, i = 0;
-  (
-      [&](auto& c) {
-        if constexpr (detail::IsDefaultCase<std::decay_t<decltype(c)>>::value) {
-          default_arg = i;
-        } else {
-          c.prepare(descs[k]);
-          arg_of[k++] = i;
-        }
-        ++i;
-      }(cases),
-      ...);
-  detail::SelectResult r = detail::select_impl(nchan == 0 ? nullptr : descs, nchan, ndefault == 1);
-  std::size_t chosen = r.index == nchan ? default_arg : arg_of[r.index];
-  i = 0;
-  (
-      [&](auto& c) {
-        if (i++ == chosen) c.fire(r.recv_ok);
-      }(cases),
-      ...);
-  return chosen;
+  if constexpr (nchan == 0) {
+    // select() blocks forever; select(default_case(...)) runs the default.
+    detail::select_impl(nullptr, 0, ndefault == 1);
+    (cases.fire(false), ...);
+    return 0;
+  } else {
+    detail::SelectCase descs[nchan];
+    std::size_t arg_of[nchan];
+    std::size_t default_arg = n;
+    std::size_t k = 0, i = 0;
+    (
+        [&](auto& c) {
+          if constexpr (detail::IsDefaultCase<std::decay_t<decltype(c)>>::value) {
+            default_arg = i;
+          } else {
+            c.prepare(descs[k]);
+            arg_of[k++] = i;
+          }
+          ++i;
+        }(cases),
+        ...);
+    detail::SelectResult r = detail::select_impl(descs, nchan, ndefault == 1);
+    std::size_t chosen = r.index == nchan ? default_arg : arg_of[r.index];
+    i = 0;
+    (
+        [&](auto& c) {
+          if (i++ == chosen) c.fire(r.recv_ok);
+        }(cases),
+        ...);
+    return chosen;
+  }
 }
 
 }  // namespace fsan
