@@ -72,7 +72,7 @@ void chan_send(ChanCore* c, void* src) FSAN_NO_THREAD_SAFETY_ANALYSIS {
   }
   // pass 1 - a receiver is already waiting: hand the value straight to it.
   if (Waiter* r = dequeue(c->recvq)) {
-    FSAN_HOOK(on_release(self, c, SyncOp::chan_send));
+    FSAN_HB_RENDEZVOUS(self, c);
     elem_move(c->ops, r->elem, src);
     r->success = true;
     Fiber* agent = r->agent;
@@ -102,6 +102,7 @@ void chan_send(ChanCore* c, void* src) FSAN_NO_THREAD_SAFETY_ANALYSIS {
   park_current(WaitReason::chan_send, c, &c->lock);
   self->waiters = nullptr;
   if (!w.success) report_panic("send on closed channel");
+  FSAN_HOOK(on_acquire(self, c, SyncOp::chan_recv));
 }
 
 bool chan_try_send(ChanCore* c, void* src) {
@@ -110,7 +111,7 @@ bool chan_try_send(ChanCore* c, void* src) {
   LockGuard g(c->lock);
   if (c->closed) return false;
   if (Waiter* r = dequeue(c->recvq)) {
-    FSAN_HOOK(on_release(self, c, SyncOp::chan_send));
+    FSAN_HB_RENDEZVOUS(self, c);
     elem_move(c->ops, r->elem, src);
     r->success = true;
     ready(r->agent);
@@ -119,6 +120,7 @@ bool chan_try_send(ChanCore* c, void* src) {
   std::size_t n = c->count.load(std::memory_order_relaxed);
   if (n >= c->cap) return false;
   unsigned char* s = c->slot(n);
+  FSAN_HOOK(on_acquire(self, s, SyncOp::chan_slot));
   FSAN_HOOK(on_release(self, s, SyncOp::chan_slot));
   elem_move(c->ops, s, src);
   c->count.store(n + 1, std::memory_order_relaxed);
@@ -143,7 +145,7 @@ bool chan_recv(ChanCore* c, void* dst) FSAN_NO_THREAD_SAFETY_ANALYSIS {
       elem_move(c->ops, h, s->elem);
       c->head = (c->head + 1) % c->cap;
     }
-    FSAN_HOOK(on_acquire(self, c, SyncOp::chan_recv));
+    FSAN_HB_RENDEZVOUS(self, c);
     s->success = true;
     Fiber* agent = s->agent;
     c->lock.unlock();
@@ -174,6 +176,7 @@ bool chan_recv(ChanCore* c, void* dst) FSAN_NO_THREAD_SAFETY_ANALYSIS {
   w.agent = self;
   w.chan = c;
   w.elem = dst;
+  FSAN_HOOK(on_release(self, c, SyncOp::chan_send));
   c->recvq.push(&w);
   link_to_agent(self, &w);
   park_current(WaitReason::chan_receive, c, &c->lock);

@@ -50,6 +50,17 @@ inline void elem_destroy(const ElemOps* ops, void* p) {
 // is claimed by CAS on its agent's select_done; losers are dropped.
 Waiter* dequeue(WaitQueue& q);
 
+// hb_rendezvous: a send and the receive it pairs with order each other both
+// ways (Go's memory model: the send happens before the receive completes;
+// on an unbuffered channel the receive happens before the send completes),
+// so each side acquires then releases the channel's clock. A side that
+// parks releases before parking and acquires once woken.
+#define FSAN_HB_RENDEZVOUS(self, c)                                \
+  do {                                                             \
+    FSAN_HOOK(on_acquire(self, c, ::fsan::detail::SyncOp::chan_recv)); \
+    FSAN_HOOK(on_release(self, c, ::fsan::detail::SyncOp::chan_send)); \
+  } while (0)
+
 // Internal non-blocking send for timers: false if it would block.
 bool chan_try_send(ChanCore* c, void* src);
 

@@ -44,7 +44,7 @@ bool try_case(Fiber* self, const SelectCase& k, bool* recv_ok, Fiber** wake) FSA
   if (k.is_send) {
     if (c->closed) return true;  // the caller panics after unlocking
     if (Waiter* r = dequeue(c->recvq)) {
-      FSAN_HOOK(on_release(self, c, SyncOp::chan_send));
+      FSAN_HB_RENDEZVOUS(self, c);
       elem_move(c->ops, r->elem, k.elem);
       r->success = true;
       *wake = r->agent;
@@ -73,7 +73,7 @@ bool try_case(Fiber* self, const SelectCase& k, bool* recv_ok, Fiber** wake) FSA
       elem_move(c->ops, h, s->elem);
       c->head = (c->head + 1) % c->cap;
     }
-    FSAN_HOOK(on_acquire(self, c, SyncOp::chan_recv));
+    FSAN_HB_RENDEZVOUS(self, c);
     s->success = true;
     *wake = s->agent;
     *recv_ok = true;
@@ -176,8 +176,8 @@ SelectResult select_impl(SelectCase* cases, std::size_t n, bool has_default) FSA
     w.case_index = static_cast<std::uint32_t>(i);
     w.is_select = true;
     w.success = false;
+    FSAN_HOOK(on_release(self, w.chan, SyncOp::chan_send));
     if (cases[i].is_send) {
-      FSAN_HOOK(on_release(self, w.chan, SyncOp::chan_send));
       w.chan->sendq.push(&w);
     } else {
       w.chan->recvq.push(&w);
@@ -200,6 +200,7 @@ SelectResult select_impl(SelectCase* cases, std::size_t n, bool has_default) FSA
   std::size_t idx = won->case_index;
   if (cases[idx].is_send) {
     if (!won->success) report_panic("send on closed channel");
+    FSAN_HOOK(on_acquire(self, cases[idx].chan, SyncOp::chan_recv));
     return {idx, false};
   }
   FSAN_HOOK(on_acquire(self, cases[idx].chan, won->success ? SyncOp::chan_recv : SyncOp::chan_recv_closed));

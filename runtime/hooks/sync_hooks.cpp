@@ -9,6 +9,7 @@
 namespace fsan::detail {
 
 SyncHooks* g_sync_hooks = nullptr;
+void (*g_run_end_hook)() = nullptr;
 
 namespace {
 

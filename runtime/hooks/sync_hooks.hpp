@@ -23,11 +23,17 @@ enum class SyncOp : std::uint8_t {
   chan_close,     // release on the channel by close
   chan_recv_closed,  // acquire by a receive that saw the close
   chan_slot,      // buffered k / k+C rule: acquire+release on a slot address
+  // Mutex, and RWMutex's writer side: acquire when lock() returns, release
+  // at unlock(). RWMutex keeps two clocks (Go's race model): the writer's
+  // release reaches later readers and writers; readers' releases are merged
+  // and reach only the next writer.
   mutex,
-  rwmutex_read,
-  waitgroup,
-  once,
-  cond,
+  mutex_try,         // acquire by a successful try_lock: orders like mutex, adds no lock-order edge
+  rwmutex_read,      // RWMutex reader: acquire of the last writer release; release merges into the next writer's acquire
+  rwmutex_read_try,  // acquire by a successful try_lock_shared (no lock-order edge)
+  waitgroup,         // release (merged) by add(<0)/done(); acquire when wait() returns
+  once,              // release when f completes (or throws); acquire when call() returns
+  cond,              // release by signal()/broadcast(); acquire when the woken wait() returns (before relocking)
   context,
   annotation,
 };
@@ -48,6 +54,10 @@ class SyncHooks {
 
 // The installed detector set; nullptr when none.
 extern SyncHooks* g_sync_hooks;
+
+// Called when a run has ended and its workers are joined (the race detector
+// forgets that run's shadow and clocks); nullptr when nothing needs it.
+extern void (*g_run_end_hook)();
 
 // install_sync_hooks: adds h to the set (several detectors fan out).
 void install_sync_hooks(SyncHooks* h);

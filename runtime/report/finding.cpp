@@ -19,6 +19,7 @@
 #include "base/stack_trace.hpp"
 #include "base/symbolizer.hpp"
 #include "report/report.hpp"
+#include "sched/foreign.hpp"
 #include "sched/park.hpp"
 #include "sched/scheduler.hpp"
 
@@ -79,22 +80,41 @@ std::uint64_t fnv1a(const std::string& s, std::uint64_t h = 1469598103934665603u
 bool is_plumbing_frame(const Frame& f) {
   const std::string& fn = f.function;
   for (const char* p : {"fsan::detail::", "fsan_context_", "fsan_switch_", "_Unwind_", "std::__invoke",
-                        "std::invoke<", "std::__apply_impl", "std::apply<", "fsan::run<"})
+                        "std::invoke<", "std::__apply_impl", "std::apply<", "fsan::run<", "std::thread::_"})
     if (fn.find(p) != std::string::npos) return true;
+  return false;
+}
+
+// How a thread starts (libc, libstdc++, an interceptor's trampoline): at the
+// bottom of a foreign thread's stack, these say nothing either.
+bool is_thread_start_frame(const Frame& f) {
+  const std::string& fn = f.function;
+  if (fn.empty()) return true;
+  for (const char* p : {"start_thread", "clone", "clone3", "__clone", "__clone3", "thread_trampoline",
+                        "execute_native_thread_routine"})
+    if (fn == p || fn.find(std::string(p) + "(") != std::string::npos) return true;
   return false;
 }
 
 // Public API wrappers (Chan::send, select, ...) at the top of a stack are the
 // runtime's too; below the first user frame they are kept (user code may be
-// called from them, e.g. a select handler).
+// called from them, e.g. a select handler). A function is the API's when its
+// own qualified name is in fsan:: (after a return type at most), not when
+// its parameters or template arguments mention fsan types.
 bool is_api_frame(const Frame& f) {
   const std::string& fn = f.function;
-  std::size_t at = fn.find("fsan::");
-  return at != std::string::npos && at < 24;  // "fsan::" at the start, after a return type at most
+  int depth = 0;
+  for (std::size_t i = 0; i < fn.size(); ++i) {
+    char c = fn[i];
+    if (c == '<') ++depth;
+    if (c == '>' && depth > 0) --depth;
+    if (depth == 0 && c == '(') return false;
+    if (depth == 0 && fn.compare(i, 6, "fsan::") == 0 && (i == 0 || fn[i - 1] == ' ')) return true;
+  }
+  return false;
 }
 
-std::vector<Frame> user_frames(const std::uintptr_t* pcs, int n) {
-  std::vector<Frame> all = symbolize(pcs, n);
+std::vector<Frame> user_frames(std::vector<Frame> all) {
   std::vector<Frame> out;
   bool leading = true;
   for (Frame& f : all) {
@@ -104,8 +124,11 @@ std::vector<Frame> user_frames(const std::uintptr_t* pcs, int n) {
     leading = false;
     out.push_back(std::move(f));
   }
+  while (!out.empty() && is_thread_start_frame(out.back())) out.pop_back();
   return out;
 }
+
+std::vector<Frame> user_frames(const std::uintptr_t* pcs, int n) { return user_frames(symbolize(pcs, n)); }
 
 std::string iso_now() {
   std::time_t t = std::time(nullptr);
@@ -213,7 +236,7 @@ void begin_run_reports(const Options& o) {
 
 void end_run_reports() {}
 
-bool publish_finding(Finding f) {
+bool publish_finding(Finding f, std::string* id) {
   // Signature: kind + where each involved stack starts (module+offset, so it
   // is stable across runs of the same binary and needs no debug info).
   std::string sig = to_string(f.kind);
@@ -231,8 +254,13 @@ bool publish_finding(Finding f) {
   std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(fnv1a(sig)));
   f.signature = hex;
   if (f.summary.empty()) {
+    // "<what> <file:line:col> in <function>", like the sanitizers' SUMMARY.
     std::string loc = top_location(f);
-    f.summary = f.message + (loc.empty() ? "" : " " + loc);
+    std::string what = f.kind == FindingKind::panic            ? "panic: " + f.message
+                       : f.kind == FindingKind::global_deadlock ? std::string("global deadlock")
+                       : f.kind == FindingKind::data_race       ? std::string("data race")
+                                                                : f.message;
+    f.summary = what + (loc.empty() ? "" : " " + loc);
   }
   Store& s = store();
   std::string text;
@@ -242,6 +270,7 @@ bool publish_finding(Finding f) {
     if (!s.signatures.insert(f.signature).second) return false;
     int n = ++s.counters[f.kind];
     f.id = std::string(to_string(f.kind)) + "-" + std::to_string(n);
+    if (id != nullptr) *id = f.id;
     print = s.opts.print_findings;
     halt = s.opts.halt_on_error;
     if (print) text = format_text(f);
@@ -271,6 +300,40 @@ FiberInfo describe_fiber(const Fiber* f, const std::uintptr_t* stack, int n_stac
   if (n_stack > 0) fi.stack = user_frames(stack, n_stack);
   if (f->n_created > 0) fi.created_at = user_frames(f->created_pcs, f->n_created);
   return fi;
+}
+
+std::vector<FiberInfo> describe_snapshots(const std::vector<FiberSnapshot>& snaps, std::int64_t now) {
+  // One symbolizer round trip for every stack of every fiber.
+  std::vector<std::uintptr_t> pcs;
+  for (const FiberSnapshot& s : snaps) {
+    pcs.insert(pcs.end(), s.stack, s.stack + s.n_stack);
+    pcs.insert(pcs.end(), s.created, s.created + s.n_created);
+  }
+  std::vector<std::vector<Frame>> frames = symbolize_each(pcs.data(), static_cast<int>(pcs.size()));
+  std::size_t next = 0;
+  auto take = [&](int n) {
+    std::vector<Frame> all;
+    for (int i = 0; i < n; ++i, ++next)
+      for (Frame& f : frames[next]) all.push_back(std::move(f));
+    return user_frames(std::move(all));
+  };
+  std::vector<FiberInfo> out;
+  out.reserve(snaps.size());
+  for (const FiberSnapshot& s : snaps) {
+    FiberInfo& fi = out.emplace_back();
+    fi.id = s.id;
+    fi.name = s.name;
+    fi.parent_id = s.parent_id;
+    fi.state = to_string(s.state);
+    if (s.state == FiberState::waiting && s.wait_reason != WaitReason::none) {
+      fi.wait_reason = to_string(s.wait_reason);
+      fi.wait_ns = now - s.wait_since_ns;
+      fi.state = s.wait_reason == WaitReason::sleep ? "sleeping" : "waiting";
+    }
+    fi.stack = take(s.n_stack);
+    fi.created_at = take(s.n_created);
+  }
+  return out;
 }
 
 [[noreturn]] void report_panic(const char* message) {
@@ -308,8 +371,11 @@ void report_uncaught_exception(Fiber* self, std::exception_ptr e) {
     }
   } catch (...) {
   }
+  // The throw site when the runtime's __cxa_throw recorded this exception on
+  // this fiber (throw_site.cpp); else only where it was caught.
   std::uintptr_t pcs[kMaxProbeFrames];
-  int n = capture_stack(pcs, kMaxProbeFrames, 0);
+  int n = throw_site(self, e, pcs, kMaxProbeFrames);
+  if (n == 0) n = capture_stack(pcs, kMaxProbeFrames, 0);
   Finding f;
   f.kind = FindingKind::panic;
   f.message = "exception escaped fiber " + std::to_string(self->id) + ": " + what;
@@ -342,15 +408,16 @@ void report_global_deadlock(Scheduler* s) {
   Finding f;
   f.kind = FindingKind::global_deadlock;
   f.message = "all fibers are asleep - deadlock!";
-  std::vector<Fiber*> fibers;
-  s->for_each_fiber([&](Fiber* fb) { fibers.push_back(fb); });
-  std::sort(fibers.begin(), fibers.end(), [](Fiber* a, Fiber* b) { return a->id < b->id; });
-  const std::int64_t now = now_ns();  // one instant for every wait duration
-  for (Fiber* fb : fibers) {
-    std::uintptr_t pcs[kMaxProbeFrames];
-    int n = s->capture_parked_stack(fb, pcs, kMaxProbeFrames);
-    f.fibers.push_back(describe_fiber(fb, pcs, n, now));
+  // Every fiber, then every foreign thread attached to the run (all parked
+  // in the runtime, or there would be no deadlock).
+  std::vector<FiberSnapshot> snaps;
+  {
+    LockGuard g(g_dump_mu);
+    s->snapshot_fibers(nullptr, snaps);
+    foreign_snapshot(s->epoch(), snaps);
   }
+  sort_snapshots(snaps);
+  f.fibers = describe_snapshots(snaps, now_ns());
   publish_finding(std::move(f));
 }
 

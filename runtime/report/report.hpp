@@ -14,6 +14,7 @@
 namespace fsan::detail {
 
 struct Fiber;
+struct FiberSnapshot;
 class Scheduler;
 
 // Options from the environment: FSAN_OPTIONS wins over `o`. On a bad value
@@ -24,12 +25,17 @@ void begin_run_reports(const Options& o);
 void end_run_reports();
 
 // publish_finding: fills id and signature, drops a duplicate, stores, prints,
-// writes JSON. Returns false if it was a duplicate.
-bool publish_finding(Finding f);
+// writes JSON. Returns false if it was a duplicate; else stores the id it
+// gave the finding in *id (when id is not null).
+bool publish_finding(Finding f, std::string* id = nullptr);
 
 // describe_fiber: id, name, state, wait reason and both stacks. `stack`
 // holds pcs captured by the caller (current stack, or a parked one).
 FiberInfo describe_fiber(const Fiber* f, const std::uintptr_t* stack, int n_stack, std::int64_t now = 0);
+
+// describe_snapshots: one FiberInfo per snapshot (scheduler.hpp), all stacks
+// symbolized in one batch; wait durations measured at `now`.
+std::vector<FiberInfo> describe_snapshots(const std::vector<FiberSnapshot>& snaps, std::int64_t now);
 
 // Kinds the runtime core reports.
 [[noreturn]] void report_panic(const char* message);
@@ -37,9 +43,18 @@ void report_uncaught_exception(Fiber* f, std::exception_ptr e);
 void report_stack_overflow(Fiber* f, const void* fault_addr);
 void report_global_deadlock(Scheduler* s);
 
+// throw_site: the stack where `e` was thrown, if it was thrown on fiber f
+// and the runtime's __cxa_throw recorded it (throw_site.cpp); else 0.
+int throw_site(const Fiber* f, const std::exception_ptr& e, std::uintptr_t* pcs, int max);
+
 // Printers.
 std::string format_text(const Finding& f);
 std::string format_json_report(const std::vector<Finding>& findings, const std::string& options_text);
 std::string format_frame(const Frame& fr);
+// format_fiber_header: Go's goroutine header, `fiber 9 "worker" [chan send, 3.2s]`
+// (no colon); a foreign thread (id 0) reads `foreign thread 4242 [...]`.
+std::string format_fiber_header(const FiberInfo& fi);
+// format_fiber_dump: the text of dump_fibers() and of a SIGQUIT dump.
+std::string format_fiber_dump(const std::vector<FiberInfo>& fibers);
 
 }  // namespace fsan::detail

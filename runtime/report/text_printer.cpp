@@ -3,6 +3,7 @@
 // Switches over FindingKind have no default on purpose.
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdio>
 #include <sstream>
 
@@ -33,6 +34,10 @@ const char* headline(FindingKind k) {
   return "?";
 }
 
+// How long a fiber has waited, in a fiber header. Go shows only whole
+// minutes (from 1 minute on); fibers are short-lived in tests, so this shows
+// any wait of 1ms or more: "250ms" below a second, "3.2s" below a minute,
+// then Go's "3 minutes".
 std::string duration_text(std::int64_t ns) {
   char buf[32];
   if (ns < 1'000'000)
@@ -41,9 +46,19 @@ std::string duration_text(std::int64_t ns) {
     std::snprintf(buf, sizeof(buf), "%.0fms", static_cast<double>(ns) / 1e6);
   else if (ns < 60'000'000'000)
     std::snprintf(buf, sizeof(buf), "%.1fs", static_cast<double>(ns) / 1e9);
+  else if (ns < 120'000'000'000)
+    std::snprintf(buf, sizeof(buf), "1 minute");
   else
     std::snprintf(buf, sizeof(buf), "%lld minutes", static_cast<long long>(ns / 60'000'000'000));
   return buf;
+}
+
+constexpr std::int64_t kShowWaitFromNs = 1'000'000;
+
+// "created by fiber 1 at:" (or by a foreign thread: parent 0).
+std::string created_by_line(const FiberInfo& fi) {
+  if (fi.parent_id == 0) return "created outside any fiber at:";
+  return "created by fiber " + std::to_string(fi.parent_id) + " at:";
 }
 
 void print_stack(std::ostringstream& out, const std::vector<Frame>& st, const char* indent) {
@@ -121,6 +136,94 @@ std::string format_frame(const Frame& fr) {
   return s + buf;
 }
 
+namespace {
+
+void print_fiber_ref(std::ostringstream& out, std::uint64_t id, const std::string& name) {
+  out << "fiber " << id;
+  if (!name.empty()) out << " \"" << name << "\"";
+}
+
+const FiberInfo* find_fiber(const Finding& f, std::uint64_t id) {
+  for (const FiberInfo& fi : f.fibers)
+    if (fi.id == id) return &fi;
+  return nullptr;
+}
+
+// Races: both accesses with stacks, the location, then where each fiber
+// was created (REPORTS.md).
+void print_race(std::ostringstream& out, const Finding& f) {
+  for (std::size_t i = 0; i < f.accesses.size(); ++i) {
+    const Access& a = f.accesses[i];
+    const FiberInfo* fi = find_fiber(f, a.fiber);
+    std::string op = (a.atomic ? "atomic " : "") + a.op;
+    if (i > 0) op = "previous " + op;
+    op[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(op[0])));
+    out << "  " << op << " of size " << a.size << " at " << hex(a.addr) << " by ";
+    print_fiber_ref(out, a.fiber, fi != nullptr ? fi->name : "");
+    out << ":\n";
+    print_stack(out, a.stack, "    ");
+    out << "\n";
+  }
+  if (f.location) {
+    const Location& l = *f.location;
+    if (l.kind == "heap") {
+      out << "  Location is " << l.name << " allocated by fiber " << l.alloc_fiber << " at:\n";
+      print_stack(out, l.alloc_stack, "    ");
+    } else if (l.kind == "global") {
+      out << "  Location is global '" << l.name << "' of size " << l.size << "\n";
+    } else if (l.kind == "stack") {
+      out << "  Location is the " << l.name << "\n";
+    } else {
+      out << "  Location is unknown memory\n";
+    }
+    out << "\n";
+  }
+  for (const FiberInfo& fi : f.fibers) {
+    out << "  ";
+    std::ostringstream ref;
+    print_fiber_ref(ref, fi.id, fi.name);
+    std::string r = ref.str();
+    r[0] = 'F';
+    out << r << " created by fiber " << fi.parent_id << " at:\n";
+    print_stack(out, fi.created_at, "    ");
+    out << "\n";
+  }
+}
+
+}  // namespace
+
+std::string format_fiber_header(const FiberInfo& fi) {
+  std::ostringstream out;
+  if (fi.id == 0)
+    out << fi.name;  // a foreign thread: "foreign thread <tid>"
+  else
+    print_fiber_ref(out, fi.id, fi.name);
+  out << " [" << (fi.wait_reason.empty() ? fi.state : fi.wait_reason);
+  if (!fi.wait_reason.empty() && fi.wait_ns >= kShowWaitFromNs) out << ", " << duration_text(fi.wait_ns);
+  out << "]";
+  return out.str();
+}
+
+std::string format_fiber_dump(const std::vector<FiberInfo>& fibers) {
+  // Go's layout: a header per fiber, its frames indented, a blank line after.
+  std::ostringstream out;
+  for (const FiberInfo& fi : fibers) {
+    out << format_fiber_header(fi) << ":\n";
+    if (!fi.stack.empty())
+      print_stack(out, fi.stack, "  ");
+    else if (fi.state == "runnable" || fi.state == "running")
+      out << "  (stack not captured: " << fi.state << ")\n";
+    else
+      out << "  (no frames)\n";
+    if (fi.id != 0 && (!fi.created_at.empty() || fi.parent_id != 0)) {
+      out << created_by_line(fi) << "\n";
+      print_stack(out, fi.created_at, "  ");
+    }
+    out << "\n";
+  }
+  return out.str();
+}
+
 std::string format_text(const Finding& f) {
   std::ostringstream out;
   out << "==================\n";
@@ -128,36 +231,29 @@ std::string format_text(const Finding& f) {
   if (f.kind == FindingKind::panic) out << ": " << f.message;
   out << " (pid=" << getpid() << ")\n";
   switch (f.kind) {
+    case FindingKind::data_race:
+      print_race(out, f);
+      break;
     case FindingKind::global_deadlock:
     case FindingKind::partial_deadlock:
     case FindingKind::fiber_leak:
     case FindingKind::timer_leak:
     case FindingKind::lost_cancel:
     case FindingKind::lock_order_inversion:
-    case FindingKind::data_race:
-      if (f.kind != FindingKind::data_race) out << "  " << f.message << "\n";
-      break;
+      out << "  " << f.message << "\n";
+      [[fallthrough]];
     case FindingKind::panic:
+      for (const FiberInfo& fi : f.fibers) {
+        out << "\n  " << format_fiber_header(fi) << ":\n";
+        print_stack(out, fi.stack, "    ");
+        if (!fi.created_at.empty() || fi.parent_id != 0) {
+          out << "  " << created_by_line(fi) << "\n";
+          print_stack(out, fi.created_at, "    ");
+        }
+      }
       break;
   }
-  for (const Access& a : f.accesses) {
-    out << "  " << (a.atomic ? "Atomic " : "") << (a.op == "write" ? "Write" : "Read") << " of size " << a.size
-        << " at " << hex(a.addr) << " by fiber " << a.fiber << ":\n";
-    print_stack(out, a.stack, "    ");
-  }
-  for (const FiberInfo& fi : f.fibers) {
-    out << "\n  fiber " << fi.id;
-    if (!fi.name.empty()) out << " \"" << fi.name << "\"";
-    out << " [" << (fi.wait_reason.empty() ? fi.state : fi.wait_reason);
-    if (!fi.wait_reason.empty() && fi.wait_ns >= 1'000'000) out << ", " << duration_text(fi.wait_ns);
-    out << "]:\n";
-    print_stack(out, fi.stack, "    ");
-    if (!fi.created_at.empty() || fi.parent_id != 0) {
-      out << "  created by fiber " << fi.parent_id << " at:\n";
-      print_stack(out, fi.created_at, "    ");
-    }
-  }
-  out << "SUMMARY: fibersan: " << to_string(f.kind) << " " << f.summary << "\n";
+  out << "SUMMARY: fibersan: " << f.summary << "\n";
   out << "==================\n";
   return out.str();
 }

@@ -1,16 +1,10 @@
-// fsan::after and fsan::dump_fibers: small public entry points built on the
-// scheduler's timers and fiber registry.
+// fsan::after: a small public entry point built on the scheduler's timers
+// (fsan::dump_fibers is in dump.cpp).
 #include <fsan/chan.hpp>
 #include <fsan/fiber.hpp>
 #include <fsan/time.hpp>
 
-#include <algorithm>
-#include <sstream>
-
-#include "base/stack_trace.hpp"
 #include "chan/chan_core.hpp"
-#include "report/report.hpp"
-#include "sched/park.hpp"
 #include "sched/scheduler.hpp"
 
 namespace fsan {
@@ -27,7 +21,8 @@ struct AfterTimer {
 
 Chan<TimePoint> after(Duration d) {
   auto ch = make_chan<TimePoint>(1);
-  detail::Scheduler* s = detail::g_sched.load(std::memory_order_acquire);
+  detail::SchedRef ref;  // a foreign thread may call this while the run ends
+  detail::Scheduler* s = ref.get();
   if (s == nullptr) return ch;  // no run: nothing will ever fire (like a stopped clock)
   auto* t = new AfterTimer{{}, ch};
   t->entry.when = detail::now_ns() + std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
@@ -40,36 +35,6 @@ Chan<TimePoint> after(Duration d) {
   t->entry.discard = [](detail::TimerEntry* e) { delete reinterpret_cast<AfterTimer*>(e); };
   if (s->timers().add(&t->entry)) s->timer_added();
   return ch;
-}
-
-std::string dump_fibers() {
-  detail::Scheduler* s = detail::g_sched.load(std::memory_order_acquire);
-  if (s == nullptr) return "";
-  std::vector<detail::Fiber*> all;
-  std::ostringstream out;
-  detail::Fiber* self = detail::current_fiber();
-  // Only the caller's own stack can be unwound while others may run; the
-  // others show their header and creation site.
-  std::vector<FiberInfo> infos;
-  s->for_each_fiber([&](detail::Fiber* f) {
-    std::uintptr_t pcs[detail::kMaxProbeFrames];
-    int n = f == self ? detail::capture_stack(pcs, detail::kMaxProbeFrames, 0) : 0;
-    infos.push_back(detail::describe_fiber(f, pcs, n));
-    if (f == self) infos.back().state = "running";
-  });
-  std::sort(infos.begin(), infos.end(), [](const FiberInfo& a, const FiberInfo& b) { return a.id < b.id; });
-  for (const FiberInfo& fi : infos) {
-    out << "fiber " << fi.id;
-    if (!fi.name.empty()) out << " \"" << fi.name << "\"";
-    out << " [" << (fi.wait_reason.empty() ? fi.state : fi.wait_reason) << "]:\n";
-    for (const Frame& fr : fi.stack) out << "  " << detail::format_frame(fr) << "\n";
-    if (fi.parent_id != 0 || !fi.created_at.empty()) {
-      out << "created by fiber " << fi.parent_id << " at:\n";
-      for (const Frame& fr : fi.created_at) out << "  " << detail::format_frame(fr) << "\n";
-    }
-    out << "\n";
-  }
-  return out.str();
 }
 
 }  // namespace fsan

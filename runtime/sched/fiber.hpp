@@ -43,6 +43,7 @@ inline const char* to_string(FiberState s) {
 
 inline constexpr int kMaxCreationFrames = 32;
 inline constexpr int kMaxProbeFrames = 64;
+inline constexpr int kMaxThrowFrames = 32;
 
 struct Fiber {
   // Hot: touched on every switch.
@@ -95,7 +96,18 @@ struct Fiber {
   std::uint8_t n_probe = 0;
   std::uintptr_t* probe_pcs = nullptr;
 
-  // Foreign threads (not fibers of any run) park on this futex word.
+  // Race detector state (race/detector.cpp); nullptr when it is off.
+  void* race = nullptr;
+
+  // Where the exception in flight was last thrown on this fiber (recorded by
+  // the runtime's __cxa_throw, report/throw_site.cpp): the thrown object and
+  // the stack at the throw.
+  const void* throw_obj = nullptr;
+  std::uint8_t n_throw = 0;
+  std::uintptr_t throw_pcs[kMaxThrowFrames];
+
+  // Foreign threads (not fibers of any run) park on this futex word; their
+  // record is a ForeignAgent (sched/foreign.hpp).
   bool foreign = false;
   std::atomic<std::uint32_t> thread_wake{0};
 

@@ -17,18 +17,23 @@
 #include "hooks/sync_hooks.hpp"
 #include "report/report.hpp"
 #include "sched/context.hpp"
+#include "sched/foreign.hpp"
 #include "sched/overflow.hpp"
 #include "sched/park.hpp"
+#include "sched/sigquit.hpp"
 
 namespace fsan::detail {
 
 thread_local Worker* tl_worker = nullptr;
 std::atomic<Scheduler*> g_sched{nullptr};
+Lock g_dump_mu;
 
 namespace {
 
-// The record a foreign thread parks with; created on first use.
-thread_local Fiber* tl_foreign = nullptr;
+// Threads that are not workers and use the scheduler of the run in
+// progress (SchedRef); run end waits for them before freeing it.
+std::atomic<int> g_sched_users{0};
+std::atomic<std::uint64_t> g_epoch_source{0};
 
 constexpr int kGlobalQueueEvery = 61;  // like Go: fairness for the global queue
 // Anti-starvation without preemption: the local deque is LIFO, so a pair of
@@ -39,6 +44,9 @@ constexpr int kGlobalQueueEvery = 61;  // like Go: fairness for the global queue
 // pull up shallow nodes and grow the live set breadth-first).
 constexpr std::int64_t kOldestAfterNs = 2'000'000;
 constexpr std::uint64_t kIdBlock = 256;
+// How often the last idle worker looks again for a global deadlock while a
+// thread that might still act is alive but cannot be watched.
+constexpr std::int64_t kUnknownThreadRecheckNs = 50'000'000;
 
 }  // namespace
 
@@ -71,6 +79,7 @@ Fiber* GlobalQueue::pop() {
 // Construction
 
 Scheduler::Scheduler(const Options& o) : opts_(o) {
+  epoch_ = g_epoch_source.fetch_add(1, std::memory_order_relaxed) + 1;
   nworkers_ = o.workers > 0 ? o.workers : static_cast<int>(std::thread::hardware_concurrency());
   if (nworkers_ <= 0) nworkers_ = 1;
   stack_size_ = o.stack_size < 16 * 1024 ? 16 * 1024 : static_cast<std::size_t>(o.stack_size);
@@ -447,7 +456,7 @@ Fiber* Scheduler::find_slow(Worker* w) {
   bool work = !global_.empty();
   for (Worker* v : workers_) work = work || v->runq.size() > 0;
   if (!work && !stopping()) {
-    check_global_deadlock(w);
+    std::int64_t recheck = check_global_deadlock(w);
     std::int64_t timeout = -1;
     Worker* expected = nullptr;
     bool timer_duty = false;
@@ -460,6 +469,7 @@ Fiber* Scheduler::find_slow(Worker* w) {
         if (timeout < 0) timeout = 0;
       }
     }
+    if (recheck >= 0 && (timeout < 0 || recheck < timeout)) timeout = recheck;
     if (timeout != 0 && !stopping()) {
       while (w->parker.load(std::memory_order_acquire) == 0) {
         futex_wait(&w->parker, 0, timeout);
@@ -481,35 +491,87 @@ Fiber* Scheduler::find_slow(Worker* w) {
   return nullptr;
 }
 
-void Scheduler::check_global_deadlock(Worker* w) {
-  if (!opts_.detect_deadlocks) return;
+std::int64_t Scheduler::check_global_deadlock(Worker* w) {
+  if (!opts_.detect_deadlocks) return -1;
   {
     LockGuard g(idle_lock_);
     if (nidle_.load(std::memory_order_relaxed) != nworkers_ || !global_.empty() || !timers_.empty() ||
-        foreign_active.load(std::memory_order_acquire) > 0 || stopping())
-      return;
+        foreign_running(epoch_) > 0 || stopping())
+      return -1;
     for (Worker* v : workers_)
-      if (v->runq.size() > 0) return;
-    // Every worker is idle, nothing is queued, no timer can fire and no
-    // foreign thread can act: every live fiber is blocked for good.
+      if (v->runq.size() > 0) return -1;
+    // Every worker is idle, nothing is queued, no timer can fire and every
+    // foreign thread attached to the run is parked in the runtime: every
+    // live fiber is blocked for good. (The last running foreign thread to
+    // park or exit calls recheck_deadlock, so this check runs after it.)
   }
   (void)w;
+  // Unless a thread born during the run, that has not touched the runtime
+  // yet, is still alive: it may be working on what a fiber waits for. It
+  // cannot tell us when it exits, so look again in a while.
+  std::vector<int> tids;
+  for (Worker* v : workers_) tids.push_back(v->tid.load(std::memory_order_acquire));
+  if (foreign_unknown_threads(epoch_, tids)) return kUnknownThreadRecheckNs;
   report_global_deadlock(this);
   stop(opts_.exitcode);
+  return -1;
+}
+
+void Scheduler::recheck_deadlock() { wake_idle_worker(); }
+
+// probe: f is pinned (state probing); switch into it, it unwinds itself in
+// switch_away and switches back.
+int Scheduler::probe(Fiber* f, std::uintptr_t* pcs, int max) {
+  std::uintptr_t buf[kMaxProbeFrames];
+  f->probe_pcs = buf;
+  f->probe_request = true;
+  fsan_switch_context(&f->probe_return_sp, f->sp);
+  int n = f->n_probe < max ? f->n_probe : max;
+  for (int i = 0; i < n; ++i) pcs[i] = buf[i];
+  return n;
 }
 
 int Scheduler::capture_parked_stack(Fiber* f, std::uintptr_t* pcs, int max) {
   if (f->foreign) return 0;
   FiberState expected = FiberState::waiting;
   if (!f->state.compare_exchange_strong(expected, FiberState::probing, std::memory_order_acq_rel)) return 0;
-  std::uintptr_t buf[kMaxProbeFrames];
-  f->probe_pcs = buf;
-  f->probe_request = true;
-  fsan_switch_context(&f->probe_return_sp, f->sp);
+  int n = probe(f, pcs, max);
   f->state.store(FiberState::waiting, std::memory_order_release);
-  int n = f->n_probe < max ? f->n_probe : max;
-  for (int i = 0; i < n; ++i) pcs[i] = buf[i];
   return n;
+}
+
+void Scheduler::snapshot_fibers(Fiber* self, std::vector<FiberSnapshot>& out) {
+  // Each registry's lock is held while it is walked, so no fiber of it can
+  // exit (and be freed) meanwhile; a parked fiber is pinned only while its
+  // own stack is captured, so a waker spins for one unwind at most.
+  for (Worker* w : workers_) {
+    LockGuard g(w->registry.lock);
+    for (Fiber* f = w->registry.head; f != nullptr; f = f->reg_next) {
+      FiberSnapshot& s = out.emplace_back();
+      s.id = f->id;
+      s.parent_id = f->parent_id;
+      s.name = f->name;
+      s.n_created = f->n_created;
+      for (int i = 0; i < s.n_created; ++i) s.created[i] = f->created_pcs[i];
+      if (f == self) {
+        s.self = true;
+        s.state = FiberState::running;
+        s.n_stack = capture_stack(s.stack, kMaxProbeFrames, 0);
+        continue;
+      }
+      FiberState st = FiberState::waiting;
+      if (f->state.compare_exchange_strong(st, FiberState::probing, std::memory_order_acq_rel)) {
+        // Pinned: its wait fields are stable until it is released.
+        s.state = FiberState::waiting;
+        s.wait_reason = f->wait_reason;
+        s.wait_since_ns = f->wait_since_ns;
+        s.n_stack = probe(f, s.stack, kMaxProbeFrames);
+        f->state.store(FiberState::waiting, std::memory_order_release);
+      } else {
+        s.state = st;
+      }
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -527,6 +589,8 @@ void Scheduler::stop(int exit_status) {
 
 void Scheduler::worker_loop(Worker* w) {
   tl_worker = w;
+  mark_internal_thread();
+  w->tid.store(current_tid(), std::memory_order_release);
   ensure_alt_stack();
   while (!stopping()) {
     Fiber* f = pick_local(w, /*fire_timers=*/true);
@@ -538,6 +602,7 @@ void Scheduler::worker_loop(Worker* w) {
     run_post_switch(w);
   }
   tl_worker = nullptr;
+  unmark_internal_thread();
 }
 
 void Scheduler::abandon_remaining() {
@@ -609,6 +674,16 @@ int Scheduler::run(void (*main_fn)(void*), void* arg) {
   tl_worker = nullptr;
   for (int i = 1; i < nworkers_; ++i) workers_[static_cast<std::size_t>(i)]->thread.join();
 
+  // No fiber runs any more. Detach the run from the process before freeing
+  // its fibers: no dump may be probing them, and no foreign thread may still
+  // be spawning into the run.
+  {
+    LockGuard g(g_dump_mu);
+    abandoned_ = true;
+    g_sched.store(nullptr, std::memory_order_seq_cst);
+  }
+  while (g_sched_users.load(std::memory_order_seq_cst) != 0) std::this_thread::yield();
+  foreign_end_run();
   abandon_remaining();
   timers_.discard_all();
   int status = exit_status_;
@@ -619,20 +694,12 @@ int Scheduler::run(void (*main_fn)(void*), void* arg) {
 // ---------------------------------------------------------------------------
 // Agents: fibers and foreign threads
 
+// Foreign threads (attaching to the run, parking on a futex, deadlock
+// accounting) live in sched/foreign.cpp.
+
 Fiber* current_agent() {
   if (Fiber* f = current_fiber()) return f;
-  if (tl_foreign == nullptr) {
-    static thread_local struct Holder {
-      Fiber f;
-      ~Holder() { tl_foreign = nullptr; }
-    } holder;
-    holder.f.foreign = true;
-    holder.f.state.store(FiberState::running, std::memory_order_relaxed);
-    holder.f.id = 0;
-    holder.f.name = "foreign thread";
-    tl_foreign = &holder.f;
-  }
-  return tl_foreign;
+  return foreign_self();
 }
 
 void park_current(WaitReason why, const void* obj, void (*after)(void*), void* arg) {
@@ -640,31 +707,25 @@ void park_current(WaitReason why, const void* obj, void (*after)(void*), void* a
     f->sched->park(why, obj, after, arg);
     return;
   }
-  Fiber* self = current_agent();
-  self->wait_reason = why;
-  self->wait_object = obj;
-  self->wait_since_ns = now_ns();
-  self->thread_wake.store(0, std::memory_order_relaxed);
-  self->state.store(FiberState::waiting, std::memory_order_release);
-  if (after != nullptr) after(arg);
-  while (self->thread_wake.load(std::memory_order_acquire) == 0) futex_wait(&self->thread_wake, 0);
-  self->state.store(FiberState::running, std::memory_order_relaxed);
-  self->wait_reason = WaitReason::none;
-  self->wait_object = nullptr;
+  foreign_park(foreign_self(), why, obj, after, arg);
 }
 
 void ready(Fiber* f) {
   if (FSAN_UNLIKELY(f->foreign)) {
-    FiberState expected = FiberState::waiting;
-    while (!f->state.compare_exchange_weak(expected, FiberState::runnable, std::memory_order_acq_rel)) {
-      expected = FiberState::waiting;
-      cpu_relax();
-    }
-    f->thread_wake.store(1, std::memory_order_release);
-    futex_wake(&f->thread_wake, 1);
+    foreign_ready(static_cast<ForeignAgent*>(f));
     return;
   }
   f->sched->ready(f);
+}
+
+SchedRef::SchedRef() {
+  g_sched_users.fetch_add(1, std::memory_order_seq_cst);
+  s_ = g_sched.load(std::memory_order_seq_cst);
+  if (s_ == nullptr) g_sched_users.fetch_sub(1, std::memory_order_seq_cst);
+}
+
+SchedRef::~SchedRef() {
+  if (s_ != nullptr) g_sched_users.fetch_sub(1, std::memory_order_seq_cst);
 }
 
 // ---------------------------------------------------------------------------
@@ -688,7 +749,11 @@ int run_main(const Options& given, void (*main_fn)(void*), void* arg) {
   }
   begin_run_reports(o);
   install_overflow_handler();
-  int status = s->run(main_fn, arg);
+  if (o.handle_sigquit) install_sigquit_handler();  // first: its thread belongs in the census baseline
+  foreign_begin_run(s->epoch());
+  int status = s->run(main_fn, arg);  // clears g_sched before it frees the fibers
+  if (o.handle_sigquit) uninstall_sigquit_handler();
+  if (g_run_end_hook != nullptr) g_run_end_hook();
   end_run_reports();
   g_sched.store(nullptr, std::memory_order_release);
   delete s;
@@ -697,15 +762,29 @@ int run_main(const Options& given, void (*main_fn)(void*), void* arg) {
 }
 
 namespace {
+// A foreign thread that spawns keeps the run alive from spawn_begin to
+// spawn_commit/spawn_abort (the same thread calls both).
+thread_local SchedRef* tl_spawn_ref = nullptr;
+
 Scheduler* scheduler_for_spawn() {
   Fiber* f = current_fiber();
   if (f != nullptr) return f->sched;
-  Scheduler* s = g_sched.load(std::memory_order_acquire);
+  auto* ref = new SchedRef();
+  Scheduler* s = ref->get();
   if (s == nullptr) {
     std::fprintf(stderr, "fibersan: fsan::go called outside fsan::run: there is no scheduler to run the fiber\n");
     std::abort();
   }
+  delete tl_spawn_ref;
+  tl_spawn_ref = ref;
+  foreign_self();  // touching the run attaches this thread to it
   return s;
+}
+
+void release_spawn_ref() {
+  if (current_fiber() != nullptr) return;
+  delete tl_spawn_ref;
+  tl_spawn_ref = nullptr;
 }
 }  // namespace
 
@@ -719,9 +798,13 @@ SpawnSlot spawn_begin(std::size_t closure_size, std::size_t closure_align) {
 void spawn_commit(SpawnSlot slot, void (*entry)(void*), std::string* name) {
   slot.fiber->entry = entry;
   slot.fiber->sched->start_fiber(slot.fiber, name, reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0)));
+  release_spawn_ref();
 }
 
-void spawn_abort(SpawnSlot slot) { slot.fiber->sched->abort_fiber(slot.fiber); }
+void spawn_abort(SpawnSlot slot) {
+  slot.fiber->sched->abort_fiber(slot.fiber);
+  release_spawn_ref();
+}
 
 }  // namespace fsan::detail
 

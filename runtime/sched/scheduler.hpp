@@ -11,10 +11,21 @@
 //
 // Lock order: Timers::lock_ -> channel locks (address order) -> GlobalQueue
 // lock -> Scheduler::idle_lock_ -> Registry locks -> StackPool lock.
+// Dumps: g_dump_mu (one dump or deadlock report at a time) -> Registry locks
+// -> the foreign agent list lock; it is never taken with a runtime Lock held.
+//
+// Stacks of parked fibers (dumps, deadlock and leak reports) are captured in
+// a live run by *probing*: the prober pins a waiting fiber (CAS waiting ->
+// probing, so no waker can resume it: ready() spins while it is pinned),
+// switches into it on its own thread, the fiber unwinds itself in
+// switch_away and switches straight back. Probing works from any thread,
+// including ones that are not workers (the SIGQUIT dumper).
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -84,7 +95,32 @@ struct alignas(64) Worker {
   int stack_cache_count = 0;
   Registry registry;
   std::thread thread;  // workers 1..n-1
+  std::atomic<int> tid{0};  // its OS thread (known to the deadlock check's thread census)
 };
+
+// FiberSnapshot: what a dump or report needs of one fiber (or attached
+// foreign thread), copied while the fiber cannot go away; symbolized later
+// with no runtime lock held.
+struct FiberSnapshot {
+  std::uint64_t id = 0;  // 0: a foreign thread
+  std::uint64_t parent_id = 0;
+  std::string name;
+  FiberState state = FiberState::runnable;  // `probing`: pinned by another dump
+  WaitReason wait_reason = WaitReason::none;
+  std::int64_t wait_since_ns = 0;
+  bool self = false;  // the fiber (or thread) taking the snapshot
+  int n_stack = 0;
+  int n_created = 0;
+  std::uintptr_t stack[kMaxProbeFrames];
+  std::uintptr_t created[kMaxCreationFrames];
+};
+
+// snapshot_run: every fiber and attached foreign thread of the run in
+// progress, from any thread (sched/dump.cpp); false if no run is in
+// progress or it is ending. The caller's own stack is captured too.
+bool snapshot_run(std::vector<FiberSnapshot>& out);
+// sort_snapshots: by fiber id, foreign threads (id 0) last.
+void sort_snapshots(std::vector<FiberSnapshot>& snaps);
 
 class Scheduler {
  public:
@@ -125,15 +161,23 @@ class Scheduler {
   // only what is safe (ids, names, wait reasons) unless the run is stopped.
   template <class F>
   void for_each_fiber(F&& fn);
-  // capture_parked_stack: unwinds a parked fiber's stack (only while no
-  // worker can resume it, e.g. in a global deadlock).
+  // capture_parked_stack: unwinds a parked fiber's stack by probing it (see
+  // the top of this file); 0 frames if it is not parked.
   int capture_parked_stack(Fiber* f, std::uintptr_t* pcs, int max);
+  // snapshot_fibers: appends every live fiber; parked ones with their stack
+  // (probed), `self` with its own. Call with g_dump_mu held.
+  void snapshot_fibers(Fiber* self, std::vector<FiberSnapshot>& out);
+  // fibers_valid: false once run end started freeing fibers (read under g_dump_mu).
+  bool fibers_valid() const { return !abandoned_; }
 
   std::uint64_t main_fiber_id() const { return 1; }
   int workers() const { return nworkers_; }
 
-  // Foreign threads (not workers) that used the runtime during this run.
-  std::atomic<int> foreign_active{0};
+  // epoch: this run's number (process-wide, from 1); foreign threads attach to it.
+  std::uint64_t epoch() const { return epoch_; }
+  // recheck_deadlock: wakes an idle worker so the global-deadlock check runs
+  // again (the last running foreign thread just parked or exited).
+  void recheck_deadlock();
 
  private:
   friend void fiber_main(void*);
@@ -147,10 +191,13 @@ class Scheduler {
   void push_runnable(Worker* w, Fiber* f, bool spawn);
   void wake_idle_worker();
   void wake_all_workers();
-  void check_global_deadlock(Worker* w);
+  // check_global_deadlock: reports one and stops the run, or returns when
+  // to look again (ns, -1 = when woken).
+  std::int64_t check_global_deadlock(Worker* w);
   void release_stack(Worker* w, Fiber* f);
   void abandon_remaining();
   std::uint64_t alloc_id(Worker* w);
+  int probe(Fiber* f, std::uintptr_t* pcs, int max);
 
   Options opts_;
   int nworkers_;
@@ -170,12 +217,33 @@ class Scheduler {
   int exit_status_ = 0;
   std::atomic<std::uint64_t> id_source_{2};  // 1 is the main fiber
   std::atomic<std::int64_t> foreign_live_{0};
+  std::uint64_t epoch_ = 0;
+  bool abandoned_ = false;  // guarded by g_dump_mu
 };
 
 // The worker running on this thread (nullptr on foreign threads).
 extern thread_local Worker* tl_worker;
 // The scheduler of the run in progress (nullptr between runs).
 extern std::atomic<Scheduler*> g_sched;
+// One dump (or deadlock/leak report) at a time; run end takes it before it
+// frees the fibers and before it clears g_sched.
+// (A runtime Lock, not a pthread mutex: interceptors of pthread mutexes
+// would see it and order the fibers that dump.)
+extern Lock g_dump_mu;
+
+// SchedRef: the run in progress, kept alive while the ref exists (run end
+// waits for every SchedRef to go). For threads that are not workers.
+class SchedRef {
+ public:
+  SchedRef();
+  ~SchedRef();
+  SchedRef(const SchedRef&) = delete;
+  SchedRef& operator=(const SchedRef&) = delete;
+  Scheduler* get() const { return s_; }
+
+ private:
+  Scheduler* s_ = nullptr;
+};
 
 // current_fiber: the running fiber, or nullptr outside fibers.
 inline Fiber* current_fiber() {

@@ -9,6 +9,9 @@
 //     try_pop in a random order (both are always ready, so it never spins).
 //   - buffered_channel's capacity must be a power of two and holds capacity-1
 //     elements: chan_buffered_128 uses capacity 128 (127 usable).
+//   - No reader/writer mutex: rwmutex_read_mostly_4 takes boost::fibers::mutex
+//     for reads too. No WaitGroup: waitgroup_fanout_1k counts down under a
+//     fibers::mutex + condition_variable.
 // Flags: --threads=N --mintime=SECONDS --reps=R --only=NAME
 //        --skynet-rss (run skynet once, print time and peak RSS, nothing else)
 //        --skynet-stack=BYTES (stack per skynet fiber; default 16384)
@@ -23,6 +26,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <mutex>
 #include <random>
 #include <string>
 #include <thread>
@@ -142,6 +146,83 @@ void skynet_runs(std::int64_t n) {
   }
 }
 
+// 8. contended boost::fibers::mutex: k fibers each do n/k
+// lock-increment-unlock. Per pair.
+template <int K>
+void mutex_contended(std::int64_t n) {
+  bf::mutex mu;
+  std::int64_t counter = 0;
+  std::vector<bf::fiber> fibers;
+  for (int f = 0; f < K; ++f) {
+    std::int64_t ops = n / K + (f < n % K ? 1 : 0);
+    fibers.emplace_back([&mu, &counter, ops] {
+      for (std::int64_t j = 0; j < ops; ++j) {
+        mu.lock();
+        ++counter;
+        mu.unlock();
+      }
+    });
+  }
+  for (auto& f : fibers) f.join();
+  if (counter != n) {
+    std::fprintf(stderr, "mutex: counter %lld want %lld\n", static_cast<long long>(counter), static_cast<long long>(n));
+    std::exit(1);
+  }
+}
+
+// 9. read-mostly: Boost.Fiber has no reader/writer mutex, so every operation
+// takes boost::fibers::mutex (reads serialize). 4 fibers share n operations;
+// every 20th is a write. Per operation.
+std::int64_t g_rw_sink = 0;
+void rwmutex_read_mostly_4(std::int64_t n) {
+  constexpr int kFibers = 4;
+  bf::mutex mu;
+  std::int64_t value = 0;
+  std::vector<bf::fiber> fibers;
+  for (int f = 0; f < kFibers; ++f) {
+    std::int64_t ops = n / kFibers + (f < n % kFibers ? 1 : 0);
+    fibers.emplace_back([&mu, &value, ops] {
+      std::int64_t seen = 0;
+      for (std::int64_t j = 0; j < ops; ++j) {
+        std::lock_guard<bf::mutex> g(mu);
+        if (j % 20 == 0)
+          ++value;
+        else
+          seen += value;
+      }
+      std::lock_guard<bf::mutex> g(mu);
+      g_rw_sink += seen;
+    });
+  }
+  for (auto& f : fibers) f.join();
+}
+
+// 10. wait group fan-out: Boost.Fiber has no WaitGroup; the usual one is a
+// counter under boost::fibers::mutex + condition_variable. 1,000 detached
+// fibers each count down; the main fiber waits for zero. Per fan-out.
+struct FiberWaitGroup {
+  bf::mutex mu;
+  bf::condition_variable cv;
+  std::int64_t count = 0;
+  void done() {
+    std::unique_lock<bf::mutex> l(mu);
+    if (--count == 0) cv.notify_all();
+  }
+  void wait() {
+    std::unique_lock<bf::mutex> l(mu);
+    cv.wait(l, [this] { return count == 0; });
+  }
+};
+void waitgroup_fanout_1k(std::int64_t n) {
+  constexpr int kFanOut = 1000;
+  for (std::int64_t i = 0; i < n; ++i) {
+    FiberWaitGroup wg;
+    wg.count = kFanOut;
+    for (int f = 0; f < kFanOut; ++f) bf::fiber([&wg] { wg.done(); }).detach();
+    wg.wait();
+  }
+}
+
 struct Workload {
   const char* name;
   void (*fn)(std::int64_t);
@@ -154,6 +235,10 @@ const Workload kWorkloads[] = {
     {"chan_buffered_128", buffered_128, "buffered_channel(128): 127 usable slots"},
     {"select_two_ready", select_two_ready, "no select in Boost.Fiber: random-order try_pop emulation"},
     {"skynet_1M", skynet_runs, "unbuffered_channel per node, launch::post, fixedsize_stack"},
+    {"mutex_contended_2", mutex_contended<2>, "boost::fibers::mutex"},
+    {"mutex_contended_4", mutex_contended<4>, "boost::fibers::mutex"},
+    {"rwmutex_read_mostly_4", rwmutex_read_mostly_4, "no RWMutex in Boost.Fiber: reads take boost::fibers::mutex too"},
+    {"waitgroup_fanout_1k", waitgroup_fanout_1k, "no WaitGroup: counter + fibers::mutex + condition_variable"},
 };
 
 // measure: grows n until one run takes at least min_s seconds; ns/op of it.

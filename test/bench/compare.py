@@ -20,7 +20,19 @@ WORKLOADS = [
     ("buffered chan cap 128, per elem", "BM_ChanBuffered128", "chan_buffered_128"),
     ("select 2 ready chans (+refill)", "BM_SelectTwoReady", "select_two_ready"),
     ("skynet 1M leaves, whole run", "BM_Skynet", "skynet_1M"),
+    ("context cancel tree, 10k ctxs", "BM_ContextCancelTree10k", "context_cancel_tree_10k"),
+    ("1 ms Ticker + 1k fibers x 10 sleeps", "BM_Ticker1msSleepers1k", "ticker_1ms_1k_sleepers"),
+    ("Mutex, 2 fibers contend, per lock+unlock", "BM_MutexContended2", "mutex_contended_2"),
+    ("Mutex, 4 fibers contend, per lock+unlock", "BM_MutexContended4", "mutex_contended_4"),
+    ("RWMutex 95% reads, 4 fibers, per op", "BM_RWMutexReadMostly4", "rwmutex_read_mostly_4"),
+    ("WaitGroup fan-out 1k fibers, per fan-out", "BM_WaitGroupFanOut1k", "waitgroup_fanout_1k"),
 ]
+# Workloads Boost.Fiber has no counterpart for (no context, no ticker).
+NO_BOOST = {"context_cancel_tree_10k": "no context/cancellation tree",
+            "ticker_1ms_1k_sleepers": "no ticker"}
+# Workloads Boost.Fiber runs with a stand-in for a primitive it lacks.
+BOOST_STANDIN = {"rwmutex_read_mostly_4": "no RWMutex, reads take fibers::mutex too",
+                 "waitgroup_fanout_1k": "no WaitGroup, counter + fibers::mutex + condition_variable"}
 UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 
 
@@ -135,6 +147,10 @@ def main():
             notes.append("fibersan %s: %s" % (bm, reason))
         g_ns = go.get(other, {}).get("ns_per_op")
         b_ns = bf.get(other, {}).get("ns_per_op")
+        if other in NO_BOOST:
+            notes.append("Boost.Fiber n/a for %s: %s" % (label, NO_BOOST[other]))
+        if other in BOOST_STANDIN and b_ns is not None:
+            notes.append("Boost.Fiber %s: %s" % (label, BOOST_STANDIN[other]))
         rows.append([label, f_cell, fmt_time(g_ns), fmt_ratio(f_ns, g_ns), fmt_time(b_ns), fmt_ratio(f_ns, b_ns)])
     table(rows, ["workload", "fibersan", "Go", "fsan/Go", "Boost.Fiber", "fsan/Boost"])
     if go_why:

@@ -60,6 +60,7 @@ struct Location {
   std::string kind;  // "heap" | "global" | "stack"
   std::size_t size = 0;
   std::string name;  // global's name, or whose stack
+  std::uint64_t alloc_fiber = 0;  // heap: the allocating fiber
   std::vector<Frame> alloc_stack;
 };
 

@@ -1,5 +1,6 @@
-// Go reference for the fibersan benchmark suite (test/bench). The same five
-// workloads as runtime_bench (C++) and boost_fiber_bench, one JSON line each:
+// Go reference for the fibersan benchmark suite (test/bench). The same
+// workloads as runtime_bench (C++) and boost_fiber_bench (which has no
+// context or ticker workloads), one JSON line each:
 //   {"name":..., "ns_per_op":..., "peak_rss_kb":..., "gomaxprocs":..., "ops":...}
 // Flags: -mintime (seconds per measurement), -reps (take the median),
 //        -only NAME (run one workload), -skynet-rss (run skynet once, print
@@ -7,12 +8,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
 	"runtime"
 	"sort"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -112,6 +116,156 @@ func skynetOnce(n int) {
 	}
 }
 
+// 6. context cancel tree: 10,000 contexts (a root, then fan-out 10, each
+// made with its Done() channel and its CancelFunc kept), cancel the root,
+// receive from every Done(), then call every CancelFunc (defer cancel()).
+const ctxTreeSize = 10000
+
+func contextCancelTree(n int) {
+	ctxs := make([]context.Context, 0, ctxTreeSize)
+	cancels := make([]context.CancelFunc, 0, ctxTreeSize)
+	dones := make([]<-chan struct{}, 0, ctxTreeSize)
+	for it := 0; it < n; it++ {
+		ctxs, cancels, dones = ctxs[:0], cancels[:0], dones[:0]
+		for i := 0; i < ctxTreeSize; i++ {
+			parent := context.Background()
+			if i > 0 {
+				parent = ctxs[(i-1)/10]
+			}
+			c, cancel := context.WithCancel(parent)
+			dones = append(dones, c.Done())
+			ctxs = append(ctxs, c)
+			cancels = append(cancels, cancel)
+		}
+		cancels[0]()
+		for _, d := range dones {
+			<-d
+		}
+		for _, cancel := range cancels {
+			cancel()
+		}
+	}
+}
+
+// 7. 1,000 goroutines each sleep 1 ms ten times while a 1 ms Ticker ticks
+// into a consumer goroutine; the ticker is stopped once every sleeper is done.
+const sleepers = 1000
+const sleepsEach = 10
+
+func ticker1msSleepers(n int) {
+	for it := 0; it < n; it++ {
+		t := time.NewTicker(time.Millisecond)
+		stop := make(chan struct{})
+		counted := make(chan int64, 1)
+		go func() {
+			var ticks int64
+			for {
+				select {
+				case <-t.C:
+					ticks++
+				case <-stop:
+					counted <- ticks
+					return
+				}
+			}
+		}()
+		done := make(chan struct{}, sleepers)
+		for i := 0; i < sleepers; i++ {
+			go func() {
+				for j := 0; j < sleepsEach; j++ {
+					time.Sleep(time.Millisecond)
+				}
+				done <- struct{}{}
+			}()
+		}
+		for i := 0; i < sleepers; i++ {
+			<-done
+		}
+		t.Stop()
+		close(stop)
+		<-counted
+	}
+}
+
+// 8. contended sync.Mutex: k goroutines each do n/k lock-increment-unlock.
+// Per pair.
+func mutexContended(k int) func(n int) {
+	return func(n int) {
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		counter := 0
+		wg.Add(k)
+		for f := 0; f < k; f++ {
+			ops := n / k
+			if f < n%k {
+				ops++
+			}
+			go func(ops int) {
+				for j := 0; j < ops; j++ {
+					mu.Lock()
+					counter++
+					mu.Unlock()
+				}
+				wg.Done()
+			}(ops)
+		}
+		wg.Wait()
+		if counter != n {
+			fmt.Fprintf(os.Stderr, "mutex: counter %d want %d\n", counter, n)
+			os.Exit(1)
+		}
+	}
+}
+
+// 9. read-mostly sync.RWMutex: 4 goroutines share n operations; every 20th
+// is a write (Lock, increment), the rest reads (RLock, load). Per operation.
+var rwSink int64
+
+func rwMutexReadMostly(n int) {
+	const k = 4
+	var rw sync.RWMutex
+	var wg sync.WaitGroup
+	value := int64(0)
+	wg.Add(k)
+	for f := 0; f < k; f++ {
+		ops := n / k
+		if f < n%k {
+			ops++
+		}
+		go func(ops int) {
+			seen := int64(0)
+			for j := 0; j < ops; j++ {
+				if j%20 == 0 {
+					rw.Lock()
+					value++
+					rw.Unlock()
+				} else {
+					rw.RLock()
+					seen += value
+					rw.RUnlock()
+				}
+			}
+			atomic.AddInt64(&rwSink, seen)
+			wg.Done()
+		}(ops)
+	}
+	wg.Wait()
+}
+
+// 10. sync.WaitGroup fan-out: Add(1000), 1,000 goroutines each Done(), Wait().
+// Per fan-out.
+func waitGroupFanOut(n int) {
+	const fanOut = 1000
+	for i := 0; i < n; i++ {
+		var wg sync.WaitGroup
+		wg.Add(fanOut)
+		for f := 0; f < fanOut; f++ {
+			go wg.Done()
+		}
+		wg.Wait()
+	}
+}
+
 type workload struct {
 	name string
 	fn   func(n int)
@@ -123,6 +277,12 @@ var workloads = []workload{
 	{"chan_buffered_128", bufferedThroughput},
 	{"select_two_ready", selectTwoReady},
 	{"skynet_1M", skynetOnce},
+	{"context_cancel_tree_10k", contextCancelTree},
+	{"ticker_1ms_1k_sleepers", ticker1msSleepers},
+	{"mutex_contended_2", mutexContended(2)},
+	{"mutex_contended_4", mutexContended(4)},
+	{"rwmutex_read_mostly_4", rwMutexReadMostly},
+	{"waitgroup_fanout_1k", waitGroupFanOut},
 }
 
 // measure: grows n until one run takes at least minTime, then returns ns/op

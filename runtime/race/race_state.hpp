@@ -1,0 +1,59 @@
+// Per-agent race detector state and the heap block registry. Private to
+// runtime/race/.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include <fsan/finding.hpp>
+
+#include "race/stack_trie.hpp"
+#include "race/vector_clock.hpp"
+#include "sched/fiber.hpp"
+
+namespace fsan::detail::race {
+
+// AgentState: one per fiber (created at spawn) or foreign thread (lazily).
+// Touched only by its agent, except at spawn (the parent seeds the clock).
+struct AgentState {
+  Fiber* fiber = nullptr;
+  Sid sid = 0;
+  Epoch epoch = 0;  // == clock.get(sid)
+  VClock clock;
+  NodeId node = 0;  // current call path in the stack trie
+  NodeCache cache;
+  VClock fence_release;  // clock at the last release fence
+  bool has_fence_release = false;
+  VClock fence_acquire;  // what relaxed loads read since the last acquire fence
+  int ignore = 0;
+};
+
+struct HeapBlock {
+  std::uintptr_t start = 0;
+  std::size_t size = 0;
+  std::uint64_t fiber_id = 0;
+  NodeId node = 0;
+};
+
+void record_heap_block(std::uintptr_t start, std::size_t size, std::uint64_t fiber_id, NodeId node);
+void forget_heap_block(std::uintptr_t start);
+bool find_heap_block(std::uintptr_t addr, HeapBlock* out);
+
+// Depth of detector code on this thread: the interceptors (malloc, pthread
+// mutexes) ignore what the detector itself does while it is > 0.
+extern thread_local int t_depth;
+struct Inside {
+  Inside() { ++t_depth; }
+  ~Inside() { --t_depth; }
+  Inside(const Inside&) = delete;
+  Inside& operator=(const Inside&) = delete;
+};
+
+// set_in_interceptor: an interceptor is calling the detector (see current_state).
+void set_in_interceptor(bool on);
+
+// filter_user_frames: drops the runtime's and std::invoke's frames.
+std::vector<Frame> filter_user_frames(std::vector<Frame> in);
+
+}  // namespace fsan::detail::race

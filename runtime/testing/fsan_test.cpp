@@ -1,0 +1,47 @@
+// FSAN_TEST's runner (include/fsan/testing.hpp): one fsan::run per test, then
+// one gtest failure per finding of that run. Findings expect_no_leaks has
+// already failed are remembered here (by id) and not failed twice.
+#include <fsan/testing.hpp>
+
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "report/report.hpp"
+#include "testing/failed_findings.hpp"
+
+namespace fsan::testing::detail {
+namespace {
+
+std::mutex g_mu;
+std::set<std::string> g_failed;  // ids of this run's findings that already failed the test
+
+}  // namespace
+
+void note_failed_finding(const std::string& id) {
+  std::lock_guard<std::mutex> g(g_mu);
+  g_failed.insert(id);
+}
+
+int run_test_body(const fsan::Options& o, void (*body)()) {
+  {
+    std::lock_guard<std::mutex> g(g_mu);
+    g_failed.clear();
+  }
+  int rc = fsan::run(o, [body] { body(); });
+  std::vector<Finding> fs = fsan::findings();
+  for (const Finding& f : fs) {
+    {
+      std::lock_guard<std::mutex> g(g_mu);
+      if (g_failed.count(f.id) != 0) continue;
+    }
+    ADD_FAILURE() << "fibersan: [" << fsan::to_string(f.kind) << "] " << f.summary << "\n"
+                  << fsan::detail::format_text(f);
+  }
+  if (rc != 0 && fs.empty()) ADD_FAILURE() << "fibersan: fsan::run returned " << rc << " with no finding (see stderr)";
+  return rc;
+}
+
+int run_test_body(void (*body)()) { return run_test_body(fsan::Options{}, body); }
+
+}  // namespace fsan::testing::detail
