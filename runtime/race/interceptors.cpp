@@ -6,6 +6,7 @@
 // Linked only into instrumented programs (__fsan_init references this file).
 // Reentrancy: the detector itself allocates and locks; a thread-local depth
 // counter keeps it from observing itself.
+#include <cxxabi.h>
 #include <dlfcn.h>
 #include <pthread.h>
 
@@ -264,9 +265,12 @@ int pthread_once(pthread_once_t* once, void (*init)()) {
   return r;
 }
 
-// Function-local statics: initialization happens before every use.
-int __cxa_guard_acquire(std::uint64_t* g) {
-  auto real_acq = fsan::detail::race::real<int (*)(std::uint64_t*)>(g_slot___cxa_guard_acquire, "__cxa_guard_acquire");
+// Function-local statics: initialization happens before every use. Defined
+// under asm labels: GCC predeclares these two with its own guard type.
+int fsan_cxa_guard_acquire(__cxxabiv1::__guard* g) __asm__("__cxa_guard_acquire");
+void fsan_cxa_guard_release(__cxxabiv1::__guard* g) noexcept __asm__("__cxa_guard_release");
+int fsan_cxa_guard_acquire(__cxxabiv1::__guard* g) {
+  auto real_acq = fsan::detail::race::real<int (*)(__cxxabiv1::__guard*)>(g_slot___cxa_guard_acquire, "__cxa_guard_acquire");
   int r = real_acq(g);
   if (r == 0 && fsan::detail::race::watching()) {
     fsan::detail::race::Intercepted in;
@@ -275,8 +279,8 @@ int __cxa_guard_acquire(std::uint64_t* g) {
   return r;
 }
 
-void __cxa_guard_release(std::uint64_t* g) {
-  auto real_rel = fsan::detail::race::real<void (*)(std::uint64_t*)>(g_slot___cxa_guard_release, "__cxa_guard_release");
+void fsan_cxa_guard_release(__cxxabiv1::__guard* g) noexcept {
+  auto real_rel = fsan::detail::race::real<void (*)(__cxxabiv1::__guard*)>(g_slot___cxa_guard_release, "__cxa_guard_release");
   if (fsan::detail::race::watching()) {
     fsan::detail::race::Intercepted in;
     Detector::annotate_happens_before(g);

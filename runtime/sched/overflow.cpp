@@ -84,19 +84,33 @@ void install_overflow_handler() {
   sigaction(SIGBUS, &sa, &g_prev_bus);
 }
 
+namespace {
+// The alternate stack this thread installed (nullptr: none, or the thread
+// already had one of its own).
+thread_local char* t_alt_stack = nullptr;
+}  // namespace
+
 void ensure_alt_stack() {
-  static thread_local bool done = false;
-  if (done) return;
-  done = true;
+  if (t_alt_stack != nullptr) return;
   stack_t cur;
   if (sigaltstack(nullptr, &cur) == 0 && (cur.ss_flags & SS_DISABLE) == 0 && cur.ss_size >= kAltStackSize) return;
-  // Leaked on purpose when the thread ends: a handler may still be on it.
-  static thread_local char* mem = new char[kAltStackSize];
+  t_alt_stack = new char[kAltStackSize];
   stack_t ss;
-  ss.ss_sp = mem;
+  ss.ss_sp = t_alt_stack;
   ss.ss_size = kAltStackSize;
   ss.ss_flags = 0;
   sigaltstack(&ss, nullptr);
+}
+
+void release_alt_stack() {
+  if (t_alt_stack == nullptr) return;
+  stack_t ss;
+  ss.ss_sp = nullptr;
+  ss.ss_size = kAltStackSize;
+  ss.ss_flags = SS_DISABLE;
+  if (sigaltstack(&ss, nullptr) != 0) return;  // still on it (cannot happen outside the handler): keep it
+  delete[] t_alt_stack;
+  t_alt_stack = nullptr;
 }
 
 }  // namespace fsan::detail

@@ -7,5 +7,7 @@ namespace fsan::detail {
 void install_overflow_handler();
 // ensure_alt_stack: once per worker thread.
 void ensure_alt_stack();
+// release_alt_stack: when a worker thread ends (threads are made per run).
+void release_alt_stack();
 
 }  // namespace fsan::detail

@@ -337,7 +337,7 @@ void Scheduler::park(WaitReason why, const void* obj, void (*after)(void*), void
 void Scheduler::yield_current() {
   Worker* w = tl_worker;
   Fiber* self = w->current;
-  if (w->runq.size() == 0 && global_.empty()) return;  // nobody else to run here
+  if (w->runq.size() == 0 && global_.empty() && !timers_due()) return;  // nobody else to run here
   w->post = PostSwitch{PostSwitch::Kind::requeue, self, nullptr, nullptr};
   switch_away(w, self);
 }
@@ -668,7 +668,10 @@ int Scheduler::run(void (*main_fn)(void*), void* arg) {
 
   for (int i = 1; i < nworkers_; ++i) {
     Worker* w = workers_[static_cast<std::size_t>(i)];
-    w->thread = std::thread([this, w] { worker_loop(w); });
+    w->thread = std::thread([this, w] {
+      worker_loop(w);
+      release_alt_stack();
+    });
   }
   worker_loop(w0);
   tl_worker = nullptr;

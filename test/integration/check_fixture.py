@@ -3,8 +3,8 @@
 FSAN_OPTIONS=report_dir=<tmp>, and checks the JSON report (REPORTS.md schema)
 against the expectations in the fixture's header (fixtures/README.md).
 
-Exit status: 0 pass, 1 fail (first line of output says why), 77 skipped
-(a race fixture while FSAN_RACE_READY is unset), 2 a broken fixture header.
+Exit status: 0 pass, 1 fail (first line of output says why), 2 a broken
+fixture header.
 
   check_fixture.py --driver build/bin/fsan-clang++ --source fixtures/x.cpp \
                    --workdir build/test/integration/work/x [--flags "-fsanitize=fiber -g -O1"]
@@ -237,10 +237,6 @@ def main():
     except (OSError, HeaderError) as e:
         print("FAIL: bad fixture header: %s" % e)
         return 2
-
-    if fixture.is_race_fixture() and not os.environ.get("FSAN_RACE_READY"):
-        print("SKIP: race fixture; the race runtime is not marked ready (set FSAN_RACE_READY=1 to run it)")
-        return SKIP
 
     os.makedirs(args.workdir, exist_ok=True)
     binary = os.path.join(args.workdir, "fixture")

@@ -10,6 +10,7 @@
 #include <fsan/fsan.hpp>
 
 #include "fsan_test_util.hpp"
+#include "guarded_object.hpp"
 
 namespace {
 
@@ -123,6 +124,48 @@ TEST_P(CondTest, ASignalWithNoWaiterIsNotRemembered) {
   EXPECT_CLEAN_RUN(rc);
   EXPECT_FALSE(woke_by_old_signal);
   EXPECT_TRUE(woke.load());
+}
+
+// The woken waiter may destroy the Cond (and its Mutex) as soon as wait()
+// returns and it unlocks, while the signalling fiber may still be inside
+// signal()/broadcast(). The waiter sets `started` holding the mutex and
+// releases it only inside wait(), so once main gets the mutex the waiter's
+// ticket is taken and only main's signal can let it return. Both objects
+// live on a page revoked at destruction, so a late touch is a crash.
+TEST_P(CondTest, TheWokenWaiterMayDestroyItWhileTheSignallerReturns) {
+  constexpr int kRounds = 2000;
+  struct Pair {
+    fsan::Mutex mu;
+    fsan::Cond cv{mu};
+    bool ready = false;
+    std::atomic<bool> started{false};
+  };
+  fsan_test::GuardedObjects objects;
+  int rc = run([&] {
+    for (int r = 0; r < kRounds; ++r) {
+      auto* p = objects.make<Pair>();
+      auto done = make_chan<Unit>(1);
+      fsan::go([p, done] {
+        p->mu.lock();
+        p->started.store(true);
+        while (!p->ready) p->cv.wait();
+        p->mu.unlock();
+        fsan_test::GuardedObjects::destroy(p);
+        done.send(Unit{});
+      });
+      while (!p->started.load()) fsan::yield();
+      if (r % 2 == 0) fsan::yield();  // mix: the waiter parked, or still on its way
+      p->mu.lock();
+      p->ready = true;
+      p->mu.unlock();
+      if (r % 4 < 2)
+        p->cv.signal();  // p may be gone as soon as the waiter runs
+      else
+        p->cv.broadcast();
+      done.recv();
+    }
+  });
+  EXPECT_CLEAN_RUN(rc);
 }
 
 TEST_P(CondTest, ProducersAndConsumersShareABoundedQueue) {

@@ -12,6 +12,7 @@
 #include <fsan/fsan.hpp>
 
 #include "fsan_test_util.hpp"
+#include "guarded_object.hpp"
 
 // These tests lock in one fiber and unlock in another, and misuse locks on
 // purpose: -Wthread-safety cannot follow that, so it is off for this file.
@@ -310,20 +311,20 @@ TEST_P(MutexTest, AFiberWaitsForAMutexHeldByAForeignThread) {
 }
 
 // Whoever locks last may destroy the mutex right after unlocking it, while
-// the fiber that let it in may still be inside its own unlock(). Freed
-// memory is reused by the next round's mutex, so a late write would corrupt
-// it (a lost wake-up or a false panic).
+// the fiber that let it in may still be inside its own unlock(). The mutex
+// lives on a page revoked at destruction, so a late touch is a crash.
 TEST_P(MutexTest, TheLastLockerMayDestroyItWhileThePreviousUnlockReturns) {
   constexpr int kRounds = 3000;
+  fsan_test::GuardedObjects objects;
   int rc = run([&] {
     for (int r = 0; r < kRounds; ++r) {
-      auto* mu = new fsan::Mutex;
+      auto* mu = objects.make<fsan::Mutex>();
       auto done = make_chan<Unit>(1);
       mu->lock();
       fsan::go([mu, done] {
         mu->lock();
         mu->unlock();
-        delete mu;
+        fsan_test::GuardedObjects::destroy(mu);
         done.send(Unit{});
       });
       if (r % 2 == 0) fsan::yield();  // mix: the fiber parked, or not yet there

@@ -9,6 +9,7 @@
 #include <fsan/fsan.hpp>
 
 #include "fsan_test_util.hpp"
+#include "guarded_object.hpp"
 
 namespace {
 
@@ -148,6 +149,30 @@ TEST_P(OnceTest, ParkedCallersReturnNormallyWhenFunctionThrows) {
   EXPECT_CLEAN_RUN(rc);
   EXPECT_EQ(returned.load(), kParked);
   EXPECT_TRUE(thrower_caught);
+}
+
+// A caller that waited for f may destroy the Once as soon as call()
+// returns, while the fiber that ran f may still be finishing its call(). The
+// Once lives on a page revoked at destruction, so a late touch is a crash.
+TEST_P(OnceTest, AWaitingCallerMayDestroyItAsSoonAsCallReturns) {
+  constexpr int kRounds = 2000;
+  fsan_test::GuardedObjects objects;
+  int rc = run([&] {
+    for (int r = 0; r < kRounds; ++r) {
+      auto* once = objects.make<fsan::Once>();
+      auto in_f = make_chan<Unit>();
+      fsan::go([once, in_f] {
+        once->call([&] {
+          in_f.send(Unit{});
+          fsan::yield();  // main is (usually) parked in call() by now
+        });
+      });
+      in_f.recv();
+      once->call([] {});
+      fsan_test::GuardedObjects::destroy(once);
+    }
+  });
+  EXPECT_CLEAN_RUN(rc);
 }
 
 TEST_P(OnceTest, AcceptsLvalueAndConstCallables) {

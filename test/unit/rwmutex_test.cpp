@@ -11,6 +11,7 @@
 #include <fsan/fsan.hpp>
 
 #include "fsan_test_util.hpp"
+#include "guarded_object.hpp"
 
 // These tests lock in one fiber and unlock in another, and misuse locks on
 // purpose: -Wthread-safety cannot follow that, so it is off for this file.
@@ -242,20 +243,21 @@ TEST_P(RWMutexTest, WorksWithSharedLockUniqueLockAndLockGuard) {
 // The last user may destroy it as soon as it is done: here the fiber that
 // gets in last deletes it while the one that let it in (a writer's unlock()
 // admitting a reader, or the last reader's unlock_shared() admitting a
-// writer) may still be inside that call. Freed memory is reused by the next
-// round's RWMutex, so a late write would corrupt it.
+// writer) may still be inside that call. The RWMutex lives on a page revoked
+// at destruction, so a late touch is a crash.
 TEST_P(RWMutexTest, TheLastUserMayDestroyItWhileTheOneThatLetItInReturns) {
   constexpr int kRounds = 2000;
+  fsan_test::GuardedObjects objects;
   int rc = run([&] {
     for (int r = 0; r < kRounds; ++r) {
-      auto* rw = new fsan::RWMutex;
+      auto* rw = objects.make<fsan::RWMutex>();
       auto done = make_chan<Unit>(1);
       if (r % 2 == 0) {
         rw->lock();
         fsan::go([rw, done] {
           rw->lock_shared();
           rw->unlock_shared();
-          delete rw;
+          fsan_test::GuardedObjects::destroy(rw);
           done.send(Unit{});
         });
         if (r % 4 == 0) fsan::yield();
@@ -265,7 +267,7 @@ TEST_P(RWMutexTest, TheLastUserMayDestroyItWhileTheOneThatLetItInReturns) {
         fsan::go([rw, done] {
           rw->lock();
           rw->unlock();
-          delete rw;
+          fsan_test::GuardedObjects::destroy(rw);
           done.send(Unit{});
         });
         if (r % 4 == 1) fsan::yield();

@@ -9,6 +9,7 @@
 #include <fsan/fsan.hpp>
 
 #include "fsan_test_util.hpp"
+#include "guarded_object.hpp"
 
 namespace {
 
@@ -122,19 +123,20 @@ TEST_P(WaitGroupTest, MayBeReusedOnceEveryWaitHasReturned) {
 }
 
 // The waiter deletes the WaitGroup as soon as wait() returns, while the
-// fiber whose done() woke it may still be inside done(). The next round's
-// WaitGroup reuses the freed memory, so a late write would corrupt it.
+// fiber whose done() woke it may still be inside done(). The WaitGroup lives
+// on a page revoked at destruction, so a late touch is a crash.
 TEST_P(WaitGroupTest, TheWaiterMayDestroyItAsSoonAsWaitReturns) {
   constexpr int kRounds = 3000;
+  fsan_test::GuardedObjects objects;
   int rc = run([&] {
     for (int r = 0; r < kRounds; ++r) {
-      auto* wg = new fsan::WaitGroup;
+      auto* wg = objects.make<fsan::WaitGroup>();
       wg->add(2);
       fsan::go([wg] { wg->done(); });
       fsan::go([wg] { wg->done(); });
       if (r % 3 == 0) fsan::yield();
       wg->wait();
-      delete wg;
+      fsan_test::GuardedObjects::destroy(wg);
     }
   });
   EXPECT_CLEAN_RUN(rc);
