@@ -18,7 +18,8 @@ namespace {
 FSAN_NOINLINE void write_int(int* p) {
   __fsan_func_entry(__builtin_return_address(0));
   __fsan_write4(p);
-  *static_cast<volatile int*>(p) += 1;
+  volatile int* v = p;
+  *v = *v + 1;
   __fsan_func_exit();
 }
 FSAN_NOINLINE int read_int(const int* p) {
