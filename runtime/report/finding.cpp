@@ -100,8 +100,11 @@ bool is_thread_start_frame(const Frame& f) {
 // runtime's too; below the first user frame they are kept (user code may be
 // called from them, e.g. a select handler). A function is the API's when its
 // own qualified name is in fsan:: (after a return type at most), not when
-// its parameters or template arguments mention fsan types.
+// its parameters or template arguments mention fsan types; or when its code
+// is in a public fsan header (inlined frames may carry only a short name,
+// e.g. GCC's "spawn<...>").
 bool is_api_frame(const Frame& f) {
+  if (f.file.find("/include/fsan/") != std::string::npos) return true;
   const std::string& fn = f.function;
   int depth = 0;
   for (std::size_t i = 0; i < fn.size(); ++i) {
@@ -120,7 +123,7 @@ std::vector<Frame> user_frames(std::vector<Frame> all) {
   for (Frame& f : all) {
     if (f.module.empty()) break;  // not code: a frame-pointer walk went astray here
     if (is_plumbing_frame(f)) continue;
-    if (leading && is_api_frame(f)) continue;
+    if (leading && (is_api_frame(f) || f.function.empty())) continue;  // nameless: e.g. a library's .cold part
     leading = false;
     out.push_back(std::move(f));
   }

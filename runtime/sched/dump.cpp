@@ -3,9 +3,9 @@
 // Parked fibers are probed for their stacks (scheduler.hpp); runnable and
 // running ones show only where they were created; the caller shows its own
 // stack. Foreign threads attached to the run follow the fibers.
-#include <fsan/fiber.hpp>
-
 #include <algorithm>
+
+#include <fsan/fiber.hpp>
 
 #include "report/report.hpp"
 #include "sched/foreign.hpp"

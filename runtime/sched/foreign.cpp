@@ -152,7 +152,7 @@ void foreign_begin_run(std::uint64_t epoch) {
 }
 
 bool foreign_unknown_threads(std::uint64_t epoch, const std::vector<int>& workers) {
-  (void)epoch;  // a thread parked in the runtime is blocked whichever run it parked in
+  (void)epoch;                       // a thread parked in the runtime is blocked whichever run it parked in
   std::vector<int> blocked, active;  // threads with an agent
   {
     LockGuard g(g_agents_mu);

@@ -20,11 +20,14 @@
 // switches into it on its own thread, the fiber unwinds itself in
 // switch_away and switches straight back. Probing works from any thread,
 // including ones that are not workers (the SIGQUIT dumper).
+//
+// Global deadlock: the last worker to go idle checks that nothing is queued,
+// no timer is pending and no foreign thread could still act (attached ones
+// all parked in the runtime, no other candidate thread alive: foreign.hpp).
 #pragma once
 
 #include <atomic>
 #include <cstdint>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>

@@ -71,7 +71,7 @@ void StackPool::grow(std::size_t size) {
     char* hi = lo + size;
     if (!guarded) *reinterpret_cast<std::uint64_t*>(lo) = kStackCanary;
     // The free-list node lives at the top of the stack it describes.
-    auto* b = ::new (hi - sizeof(StackBlock)) StackBlock{lo, hi, guarded, free_};
+    auto* b = ::new (hi - sizeof(StackBlock)) StackBlock{lo, hi, guarded, false, free_};
     free_ = b;
     ++free_count_;
   }
@@ -92,6 +92,7 @@ StackBlock* StackPool::take(std::size_t size) {
   StackBlock* b = free_;
   free_ = b->next_free;
   --free_count_;
+  b->trimmed = false;
   return b;
 }
 
@@ -108,11 +109,17 @@ void StackPool::give_back(StackBlock* list, std::size_t count) {
 
 void StackPool::trim() {
   LockGuard g(lock_);
-  // Drop the pages of every free stack except the StackBlock node at its top.
+  // Drop the pages of free stacks beyond a warm few, except the StackBlock
+  // node at each top. A stack trimmed once stays trimmed until reused, so a
+  // big run costs its madvise calls once, not at every later run end.
+  constexpr std::size_t kKeepWarm = 256;
+  std::size_t seen = 0;
   for (StackBlock* b = free_; b != nullptr; b = b->next_free) {
+    if (++seen <= kKeepWarm || b->trimmed) continue;
     char* keep = reinterpret_cast<char*>(reinterpret_cast<std::uintptr_t>(b) & ~(page_ - 1));
     if (keep > b->lo) madvise(b->lo, static_cast<std::size_t>(keep - b->lo), MADV_DONTNEED);
     if (!b->guarded) *reinterpret_cast<std::uint64_t*>(b->lo) = kStackCanary;
+    b->trimmed = true;
   }
 }
 

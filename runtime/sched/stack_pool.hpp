@@ -25,6 +25,7 @@ struct StackBlock {
   char* lo = nullptr;  // lowest usable byte (the guard page, if any, is just below)
   char* hi = nullptr;  // one past the highest usable byte
   bool guarded = false;
+  bool trimmed = false;  // pages already returned; cleared when handed out
   StackBlock* next_free = nullptr;  // intrusive free list (lives at the top of the stack)
 };
 

@@ -5,6 +5,8 @@
 // for them — but a reader that runs, unlocks and destroys the RWMutex can no
 // longer race with the writer's own w_.unlock().
 // Lock order: w_ (MutexImpl), then one semaphore bucket at a time.
+#include <cstddef>
+
 #include <fsan/rwmutex.hpp>
 
 #include "hooks/sync_hooks.hpp"
@@ -23,6 +25,9 @@ constexpr const char* kRUnlockOfUnlocked = "sync: RUnlock of unlocked RWMutex";
 }  // namespace
 
 void RWMutex::lock() {
+  // Writers queue on w_ with the RWMutex's own address, so dumps and the
+  // wait-for graph see one object.
+  static_assert(offsetof(RWMutex, w_) == 0);
   // pass 1 - exclude other writers.
   detail::MutexImpl::lock(w_, detail::WaitReason::sync_rwmutex_lock);
   // pass 2 - announce the writer (new readers now block), then wait for the
@@ -58,9 +63,7 @@ void RWMutex::unlock() {
   detail::sem_release(&reader_sem_, static_cast<std::uint32_t>(r));
 }
 
-void RWMutex::wait_for_writer() {
-  detail::sem_acquire(&reader_sem_, detail::WaitReason::sync_rwmutex_rlock, this);
-}
+void RWMutex::wait_for_writer() { detail::sem_acquire(&reader_sem_, detail::WaitReason::sync_rwmutex_rlock, this); }
 
 void RWMutex::unlock_shared_slow(std::int32_t r) {
   if (r + 1 == 0 || r + 1 == -kMaxReaders) detail::report_panic(kRUnlockOfUnlocked);

@@ -22,14 +22,14 @@ struct Fiber;
 
 struct SyncWaiter {
   Fiber* agent = nullptr;
-  const void* key = nullptr;         // the queue: an object's (or a semaphore word's) address
-  SyncWaiter* next = nullptr;        // same key, FIFO
-  SyncWaiter* tail = nullptr;        // queue head only: the last waiter of its queue
-  SyncWaiter* next_key = nullptr;    // queue head only: the bucket's next queue
-  std::int64_t since_ns = 0;         // Mutex: when the agent first queued
-  std::uint32_t ticket = 0;          // Cond: the wait's ticket
+  const void* key = nullptr;       // the queue: an object's (or a semaphore word's) address
+  SyncWaiter* next = nullptr;      // same key, FIFO
+  SyncWaiter* tail = nullptr;      // queue head only: the last waiter of its queue
+  SyncWaiter* next_key = nullptr;  // queue head only: the bucket's next queue
+  std::int64_t since_ns = 0;       // Mutex: when the agent first queued
+  std::uint32_t ticket = 0;        // Cond: the wait's ticket
   bool linked = false;
-  bool handoff = false;              // Mutex: woken as the new owner
+  bool handoff = false;  // Mutex: woken as the new owner
   // Run end with the agent still queued: called under the bucket lock after
   // unlinking, to fix the object's own count of queued waiters (may be null).
   void (*on_cancel)(SyncWaiter* w) = nullptr;

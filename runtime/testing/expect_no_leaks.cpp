@@ -4,14 +4,14 @@
 // alive (parked ones are probed for their stacks) and report them. Fibers
 // whose wait reason, stack and creation stack are all the same are one
 // finding ("and 9 more like it"), so a leaked pool reads as one leak.
-#include <fsan/testing.hpp>
-
 #include <algorithm>
 #include <chrono>
 #include <map>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <fsan/testing.hpp>
 
 #include "report/report.hpp"
 #include "sched/scheduler.hpp"
@@ -71,8 +71,8 @@ bool expect_no_leaks() {
   while (others() > 0) {
     auto now = std::chrono::steady_clock::now();
     if (now >= deadline) break;
-    pause(std::min(delay, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now) +
-                              std::chrono::milliseconds(1)));
+    pause(std::min(
+        delay, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now) + std::chrono::milliseconds(1)));
     delay = std::min(delay * 2, std::chrono::milliseconds(50));
   }
   if (others() == 0) return true;

@@ -1,11 +1,11 @@
 // FSAN_TEST's runner (include/fsan/testing.hpp): one fsan::run per test, then
 // one gtest failure per finding of that run. Findings expect_no_leaks has
 // already failed are remembered here (by id) and not failed twice.
-#include <fsan/testing.hpp>
-
 #include <mutex>
 #include <set>
 #include <string>
+
+#include <fsan/testing.hpp>
 
 #include "report/report.hpp"
 #include "testing/failed_findings.hpp"

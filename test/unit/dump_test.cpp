@@ -188,9 +188,8 @@ TEST(DumpDeathTest, SigquitHandlerIsChainedDuringARunAndRestoredAfter) {
       {
         signal(SIGQUIT, &user_quit_handler);
         std::string got;
-        fsan::run([&] {
-          got = capture_stderr_until("fibersan: end of SIGQUIT dump", [] { kill(getpid(), SIGQUIT); });
-        });
+        fsan::run(
+            [&] { got = capture_stderr_until("fibersan: end of SIGQUIT dump", [] { kill(getpid(), SIGQUIT); }); });
         struct sigaction after;
         sigaction(SIGQUIT, nullptr, &after);
         bool restored = (after.sa_flags & SA_SIGINFO) == 0 && after.sa_handler == &user_quit_handler;

@@ -113,7 +113,7 @@ TEST_P(ForeignThreadTest, FiberWaitingForAThreadThatIsStillWorkingIsNoDeadlock) 
   int rc = run([&] {
     auto result = make_chan<int>();
     std::thread t([result] {
-      wait_in_dump("fiber 1 \"main\" [chan receive");  // "work" until main is surely parked
+      wait_in_dump("fiber 1 \"main\" [chan receive");              // "work" until main is surely parked
       std::this_thread::sleep_for(std::chrono::milliseconds(60));  // past a deadlock re-check
       result.send(42);
     });

@@ -4,13 +4,12 @@
 // current test. Failing cases are proven without a red suite: in-process by
 // intercepting gtest failures, and end to end by running a child test
 // binary (fixtures/fsan_test_fixture.cpp) and reading its status and output.
+#include <gtest/gtest-spi.h>
 #include <sys/wait.h>
 
 #include <array>
 #include <cstdio>
 #include <string>
-
-#include <gtest/gtest-spi.h>
 
 #include <fsan/testing.hpp>
 
@@ -134,12 +133,13 @@ TEST_P(FsanTestChildFails, TheTestFailsNamingTheFinding) {
 
 INSTANTIATE_TEST_SUITE_P(
     Findings, FsanTestChildFails,
-    ::testing::Values(FailingCase{"GlobalDeadlockFails", "fibersan: [global_deadlock] global deadlock fsan_test_fixture.cpp:"},
-                      FailingCase{"SendOnClosedChannelFails", "fibersan: [panic] panic: send on closed channel"},
-                      FailingCase{"ExceptionEscapingAFiberFails",
-                                  "fibersan: [panic] panic: exception escaped fiber 2: std::runtime_error: fixture boom "
-                                  "fsan_test_fixture.cpp:"},
-                      FailingCase{"LeakedFiberFails", "fibersan: [fiber_leak] fiber 2 \"fixture-leaker\" still alive"}),
+    ::testing::Values(
+        FailingCase{"GlobalDeadlockFails", "fibersan: [global_deadlock] global deadlock fsan_test_fixture.cpp:"},
+        FailingCase{"SendOnClosedChannelFails", "fibersan: [panic] panic: send on closed channel"},
+        FailingCase{"ExceptionEscapingAFiberFails",
+                    "fibersan: [panic] panic: exception escaped fiber 2: std::runtime_error: fixture boom "
+                    "fsan_test_fixture.cpp:"},
+        FailingCase{"LeakedFiberFails", "fibersan: [fiber_leak] fiber 2 \"fixture-leaker\" still alive"}),
     [](const ::testing::TestParamInfo<FailingCase>& i) { return std::string(i.param.test); });
 
 }  // namespace

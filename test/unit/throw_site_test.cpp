@@ -24,6 +24,7 @@ using fsan_test::first_of_kind;
 class ThrowSiteTest : public fsan_test::WorkersTest {};
 INSTANTIATE_TEST_SUITE_P(Workers, ThrowSiteTest, ::testing::Values(1, 2, 4), ::testing::PrintToStringParamName());
 
+constexpr int kThrowLine = __LINE__ + 2;
 __attribute__((noinline)) void throw_from_deep_helper(int depth) {
   if (depth == 0) throw std::runtime_error("deep boom");
   throw_from_deep_helper(depth - 1);
@@ -77,11 +78,11 @@ TEST_P(ThrowSiteTest, EscapingExceptionShowsItsThrowSiteAndWhat) {
   ASSERT_FALSE(fi.stack.empty());
   EXPECT_NE(fi.stack[0].function.find("throw_from_deep_helper"), std::string::npos) << fi.stack[0].function;
   EXPECT_NE(fi.stack[0].file.find("throw_site_test.cpp"), std::string::npos);
-  EXPECT_EQ(fi.stack[0].line, 28);  // the `throw` line
+  EXPECT_EQ(fi.stack[0].line, kThrowLine);
   int levels = 0;
   for (const auto& fr : fi.stack) levels += fr.function.find("throw_from_deep_helper") != std::string::npos ? 1 : 0;
   EXPECT_EQ(levels, 4) << "every recursion level is on the throw-site stack";
-  EXPECT_NE(f->summary.find("throw_site_test.cpp:28"), std::string::npos) << f->summary;
+  EXPECT_NE(f->summary.find("throw_site_test.cpp:" + std::to_string(kThrowLine)), std::string::npos) << f->summary;
 }
 
 TEST_P(ThrowSiteTest, CaughtExceptionsWorkAndTheEscapingOneIsTheOneShown) {
@@ -133,7 +134,8 @@ TEST_P(ThrowSiteTest, LibraryThrowShowsTheLibraryFrameThenTheCaller) {
   ASSERT_NE(f, nullptr) << describe(fs);
   EXPECT_NE(f->message.find("std::out_of_range"), std::string::npos) << f->message;
   bool in_test = false;
-  for (const auto& fr : f->fibers[0].stack) in_test = in_test || fr.file.find("throw_site_test.cpp") != std::string::npos;
+  for (const auto& fr : f->fibers[0].stack)
+    in_test = in_test || fr.file.find("throw_site_test.cpp") != std::string::npos;
   EXPECT_TRUE(in_test) << describe(fs);
 }
 

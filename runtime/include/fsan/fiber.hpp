@@ -102,7 +102,17 @@ std::uint64_t fiber_id();
 // num_fibers: fibers alive in the current run (runtime.NumGoroutine).
 std::size_t num_fibers();
 
-// dump_fibers: a goroutine-style dump of every live fiber.
+// dump_fibers: a goroutine-style dump of every live fiber of the run in
+// progress ("" when none), callable from a fiber or any thread; SIGQUIT
+// prints the same to stderr during a run. Per fiber, in id order:
+//   fiber 9 "worker" [chan send, 3.2s]:
+//     #0 produce() worker.cpp:12:5 (app+0x1234)
+//   created by fiber 1 at:
+//     #0 main::$_0::operator()() main.cpp:20:9 (app+0x5678)
+// The wait is shown from 1ms on ("250ms", "3.2s", then Go's "3 minutes").
+// Parked fibers show their stack (captured live), the caller its own;
+// runnable and running ones only where they were created. Foreign threads
+// attached to the run follow, as `foreign thread <tid> [chan receive]:`.
 std::string dump_fibers();
 
 }  // namespace fsan

@@ -52,9 +52,8 @@ class FSAN_CAPABILITY("mutex") Mutex {
   // the caller already holds blocks forever (a deadlock, as in Go).
   FSAN_ALWAYS_INLINE void lock() FSAN_ACQUIRE() {
     std::uint32_t expected = 0;
-    if (FSAN_LIKELY(detail::hooks_off() &&
-                    state_.compare_exchange_strong(expected, kLocked, std::memory_order_acquire,
-                                                   std::memory_order_relaxed)))
+    if (FSAN_LIKELY(detail::hooks_off() && state_.compare_exchange_strong(expected, kLocked, std::memory_order_acquire,
+                                                                          std::memory_order_relaxed)))
       return;
     lock_slow();
   }

@@ -51,7 +51,9 @@ class Once {
 
   template <class F>
   static void invoke(void* p) {
-    std::forward<F>(*static_cast<std::remove_reference_t<F>*>(p))();
+    using Fn = std::remove_reference_t<F>;
+    Fn& fn = *static_cast<Fn*>(p);
+    std::forward<F>(fn)();
   }
 
   FSAN_NOINLINE void call_slow(void (*fn)(void*), void* f);

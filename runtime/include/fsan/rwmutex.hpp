@@ -78,11 +78,11 @@ class FSAN_CAPABILITY("mutex") RWMutex {
   FSAN_NOINLINE void acquired_shared(bool by_try);
   FSAN_NOINLINE void releasing_shared();
 
-  Mutex w_;                                      // held by the writer (or a writer waiting for readers)
-  std::atomic<std::uint32_t> writer_sem_{0};     // the writer waits here for departing readers
-  std::atomic<std::uint32_t> reader_sem_{0};     // readers wait here for the writer to finish
-  std::atomic<std::int32_t> reader_count_{0};    // pending readers (negative: a writer is pending)
-  std::atomic<std::int32_t> reader_wait_{0};     // departing readers the writer waits for
+  Mutex w_;                                    // held by the writer (or a writer waiting for readers)
+  std::atomic<std::uint32_t> writer_sem_{0};   // the writer waits here for departing readers
+  std::atomic<std::uint32_t> reader_sem_{0};   // readers wait here for the writer to finish
+  std::atomic<std::int32_t> reader_count_{0};  // pending readers (negative: a writer is pending)
+  std::atomic<std::int32_t> reader_wait_{0};   // departing readers the writer waits for
 };
 
 }  // namespace fsan

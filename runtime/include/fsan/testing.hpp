@@ -49,7 +49,7 @@ int run_test_body(const fsan::Options& o, void (*body)());
 
 // FSAN_TEST: a gtest TEST whose body runs as fiber 1 of fsan::run; any
 // finding of the run fails the test.
-#define FSAN_TEST(suite, name)                                                        \
-  static void FSAN_TEST_BODY_NAME_(suite, name)();                                    \
+#define FSAN_TEST(suite, name)                                                                      \
+  static void FSAN_TEST_BODY_NAME_(suite, name)();                                                  \
   TEST(suite, name) { ::fsan::testing::detail::run_test_body(&FSAN_TEST_BODY_NAME_(suite, name)); } \
   static void FSAN_TEST_BODY_NAME_(suite, name)()
