@@ -38,6 +38,7 @@
 #include "sched/foreign.hpp"
 #include "sched/park.hpp"
 #include "sched/scheduler.hpp"
+#include "waitgraph/wait_graph.hpp"
 
 namespace fsan::detail::race {
 
@@ -327,9 +328,15 @@ FSAN_ALWAYS_INLINE void check_granule(AgentState* st, std::uintptr_t pc, std::ui
   GranuleShadow* g = granule_shadow(granule);
   if (FSAN_UNLIKELY(g == nullptr)) return;
   const Sid sid = st->sid;
+  // Two agents checking one granule at the same moment could each miss the
+  // other's cell; the cell is installed by CAS from what was checked, and a
+  // lost CAS re-checks (bounded: at worst a report is missed, never invented).
+  for (int attempt = 0; attempt < 3; ++attempt) {
+  std::uint64_t seen[kCells];
   int free_slot = -1, own_slot = -1, ordered_slot = -1, overlap_slot = -1;
   for (int i = 0; i < kCells; ++i) {
-    Cell c{g->cells[i].load(std::memory_order_relaxed)};
+    Cell c{g->cells[i].load(std::memory_order_acquire)};
+    seen[i] = c.raw;
     if (c.raw == 0) {
       if (free_slot < 0) free_slot = i;
       continue;
@@ -362,8 +369,13 @@ FSAN_ALWAYS_INLINE void check_granule(AgentState* st, std::uintptr_t pc, std::ui
              : ordered_slot >= 0 ? ordered_slot
              : overlap_slot >= 0 ? overlap_slot
                                  : static_cast<int>((st->epoch ^ granule >> 3) % kCells);
-  g->cells[slot].store(Cell::make(sid, st->epoch, mask, is_write, is_atomic).raw, std::memory_order_relaxed);
-  g->origins[slot].store(st->cache.lookup(st->node, pc), std::memory_order_relaxed);
+  std::uint64_t expected = seen[slot];
+  if (g->cells[slot].compare_exchange_strong(expected, Cell::make(sid, st->epoch, mask, is_write, is_atomic).raw,
+                                            std::memory_order_acq_rel)) {
+    g->origins[slot].store(st->cache.lookup(st->node, pc), std::memory_order_relaxed);
+    return;
+  }
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -428,6 +440,7 @@ void Detector::enable() {
   if (enabled_.load(std::memory_order_acquire)) return;
   g_hooks_impl = new RaceHooks();
   install_sync_hooks(g_hooks_impl);
+  waitgraph::enable();  // the wait-for graph detector rides on the same switch
   g_run_end_hook = &Detector::run_ended;
   enabled_.store(true, std::memory_order_release);
 }
