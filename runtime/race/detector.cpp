@@ -415,25 +415,6 @@ RaceHooks* g_hooks_impl = nullptr;
 
 }  // namespace
 
-std::vector<Frame> filter_user_frames(std::vector<Frame> in) {
-  std::vector<Frame> out;
-  bool leading = true;
-  for (Frame& f : in) {
-    if (f.module.empty()) break;
-    const std::string& fn = f.function;
-    bool plumbing = false;
-    for (const char* p : {"fsan::detail::", "fsan_context_", "fsan_switch_", "__fsan_", "std::__invoke",
-                          "std::invoke<", "std::__apply_impl", "std::apply<", "fsan::run<"})
-      plumbing = plumbing || fn.find(p) != std::string::npos;
-    if (plumbing) continue;
-    std::size_t at = fn.find("fsan::");
-    if (leading && at != std::string::npos && at < 24) continue;
-    leading = false;
-    out.push_back(std::move(f));
-  }
-  return out;
-}
-
 void set_in_interceptor(bool on) { t_in_interceptor = on; }
 
 void Detector::enable() {

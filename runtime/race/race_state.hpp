@@ -9,6 +9,7 @@
 #include <fsan/finding.hpp>
 
 #include "race/stack_trie.hpp"
+#include "report/report.hpp"
 #include "race/vector_clock.hpp"
 #include "sched/fiber.hpp"
 
@@ -53,7 +54,6 @@ struct Inside {
 // set_in_interceptor: an interceptor is calling the detector (see current_state).
 void set_in_interceptor(bool on);
 
-// filter_user_frames: drops the runtime's and std::invoke's frames.
-std::vector<Frame> filter_user_frames(std::vector<Frame> in);
+using ::fsan::detail::filter_user_frames;  // report/report.hpp
 
 }  // namespace fsan::detail::race

@@ -79,7 +79,7 @@ std::uint64_t fnv1a(const std::string& s, std::uint64_t h = 1469598103934665603u
 // user: reports show only the user's frames.
 bool is_plumbing_frame(const Frame& f) {
   const std::string& fn = f.function;
-  for (const char* p : {"fsan::detail::", "fsan_context_", "fsan_switch_", "_Unwind_", "std::__invoke",
+  for (const char* p : {"fsan::detail::", "fsan_context_", "fsan_switch_", "__fsan_", "_Unwind_", "std::__invoke",
                         "std::invoke<", "std::__apply_impl", "std::apply<", "fsan::run<", "std::thread::_"})
     if (fn.find(p) != std::string::npos) return true;
   return false;
@@ -216,6 +216,8 @@ std::string top_location(const Finding& f) {
 }
 
 }  // namespace
+
+std::vector<Frame> filter_user_frames(std::vector<Frame> all) { return user_frames(std::move(all)); }
 
 void begin_run_reports(const Options& o) {
   Store& s = store();

@@ -37,6 +37,10 @@ FiberInfo describe_fiber(const Fiber* f, const std::uintptr_t* stack, int n_stac
 // symbolized in one batch; wait durations measured at `now`.
 std::vector<FiberInfo> describe_snapshots(const std::vector<FiberSnapshot>& snaps, std::int64_t now);
 
+// filter_user_frames: drops the runtime's own frames (and std::invoke
+// plumbing, thread-start frames) so a stack starts at the user's code.
+std::vector<Frame> filter_user_frames(std::vector<Frame> all);
+
 // Kinds the runtime core reports.
 [[noreturn]] void report_panic(const char* message);
 void report_uncaught_exception(Fiber* f, std::exception_ptr e);
