@@ -104,13 +104,30 @@ TEST_P(RaceTest, AWriteAfterGoRacesWithTheFiber) {
   static int x = 0;
   auto fs = run([] {
     auto done = fsan::make_chan<int>();
-    auto started = fsan::make_chan<int>();
-    fsan::go([=] { started.recv(); read_int(&x); done.send(1); });
-    write_int(&x);
-    started.send(1);  // orders nothing backwards: the write is before this send... so synchronize differently
+    fsan::go([=] {
+      read_int(&x);
+      done.send(1);
+    });
+    write_int(&x);  // after go(): nothing orders it with the fiber's read
     done.recv();
   });
-  // The write precedes the send the fiber receives: ordered, no race.
+  EXPECT_EQ(races(fs), 1u);
+}
+
+TEST_P(RaceTest, AWriteBeforeASendTheFiberReceivesIsOrdered) {
+  static int x = 0;
+  auto fs = run([] {
+    auto done = fsan::make_chan<int>();
+    auto started = fsan::make_chan<int>();
+    fsan::go([=] {
+      started.recv();
+      read_int(&x);
+      done.send(1);
+    });
+    write_int(&x);
+    started.send(1);  // the send happens before the fiber's receive completes
+    done.recv();
+  });
   EXPECT_EQ(races(fs), 0u);
 }
 
