@@ -266,7 +266,9 @@ std::string format_json_report(const std::vector<Finding>& findings, const std::
     const Finding& f = findings[i];
     out << (i ? ",\n" : "\n") << "    {\"id\": " << q(f.id) << ", \"kind\": " << q(to_string(f.kind))
         << ", \"signature\": " << q(f.signature) << ", \"summary\": " << q(f.summary)
-        << ", \"message\": " << q(f.message) << ",\n     \"fibers\": [";
+        << ", \"message\": " << q(f.message);
+    if (!f.test.empty()) out << ", \"test\": " << q(f.test);
+    out << ",\n     \"fibers\": [";
     for (std::size_t j = 0; j < f.fibers.size(); ++j) {
       const FiberInfo& fi = f.fibers[j];
       out << (j ? ", " : "") << "{\"id\": " << fi.id << ", \"name\": " << q(fi.name) << ", \"state\": " << q(fi.state)
@@ -283,12 +285,21 @@ std::string format_json_report(const std::vector<Finding>& findings, const std::
       out << (j ? ", " : "") << "{\"fiber\": " << a.fiber << ", \"op\": " << q(a.op) << ", \"size\": " << a.size
           << ", \"addr\": " << q(hex(a.addr)) << ", \"atomic\": " << (a.atomic ? "true" : "false") << ", \"stack\": ";
       json_frames(out, a.stack);
-      out << "}";
+      out << ", \"held\": [";
+      for (std::size_t k = 0; k < a.held.size(); ++k) {
+        const HeldLock& h = a.held[k];
+        out << (k ? ", " : "") << "{\"addr\": " << q(hex(h.addr)) << ", \"mode\": " << q(h.write ? "write" : "read")
+            << ", \"stack\": ";
+        json_frames(out, h.acquired_at);
+        out << "}";
+      }
+      out << "]}";
     }
     out << "]";
     if (f.location) {
       out << ",\n     \"location\": {\"kind\": " << q(f.location->kind) << ", \"size\": " << f.location->size
-          << ", \"name\": " << q(f.location->name) << ", \"alloc_stack\": ";
+          << ", \"name\": " << q(f.location->name) << ", \"alloc_fiber\": " << f.location->alloc_fiber
+          << ", \"alloc_stack\": ";
       json_frames(out, f.location->alloc_stack);
       out << "}";
     }

@@ -47,6 +47,14 @@ struct FiberInfo {
   std::vector<Frame> created_at;
 };
 
+// HeldLock: a Mutex/RWMutex the accessing fiber held at the access, with
+// where it was acquired (race reports list them, as TSan's "Mutex M1 held").
+struct HeldLock {
+  std::uintptr_t addr = 0;
+  bool write = true;  // false: held shared (RWMutex::lock_shared)
+  std::vector<Frame> acquired_at;
+};
+
 struct Access {
   std::uint64_t fiber = 0;
   std::string op;  // "read" | "write"
@@ -54,6 +62,7 @@ struct Access {
   std::uintptr_t addr = 0;
   bool atomic = false;
   std::vector<Frame> stack;
+  std::vector<HeldLock> held;  // locks held by the fiber at this access
 };
 
 struct Location {
@@ -83,6 +92,7 @@ struct Finding {
   std::string signature;  // hex hash of kind + top frames
   std::string summary;    // one line, e.g. "send on closed channel main.cpp:12:5 in f()"
   std::string message;    // the headline, e.g. "send on closed channel"
+  std::string test;       // "Suite.Name" when found inside an FSAN_TEST, else empty
   std::vector<FiberInfo> fibers;
   std::vector<Access> accesses;
   std::optional<Location> location;
