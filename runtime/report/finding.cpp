@@ -299,7 +299,7 @@ FiberInfo describe_fiber(const Fiber* f, const std::uintptr_t* stack, int n_stac
   fi.state = to_string(st);
   if ((st == FiberState::waiting || st == FiberState::probing) && f->wait_reason != WaitReason::none) {
     fi.wait_reason = to_string(f->wait_reason);
-    fi.wait_ns = (now != 0 ? now : now_ns()) - f->wait_since_ns;
+    fi.wait_ns = std::max<std::int64_t>(0, (now != 0 ? now : now_ns()) - f->wait_since_ns);  // coarse stamp
     fi.state = f->wait_reason == WaitReason::sleep ? "sleeping" : "waiting";
   }
   if (n_stack > 0) fi.stack = user_frames(stack, n_stack);
@@ -332,7 +332,7 @@ std::vector<FiberInfo> describe_snapshots(const std::vector<FiberSnapshot>& snap
     fi.state = to_string(s.state);
     if (s.state == FiberState::waiting && s.wait_reason != WaitReason::none) {
       fi.wait_reason = to_string(s.wait_reason);
-      fi.wait_ns = now - s.wait_since_ns;
+      fi.wait_ns = std::max<std::int64_t>(0, now - s.wait_since_ns);  // coarse stamp
       fi.state = s.wait_reason == WaitReason::sleep ? "sleeping" : "waiting";
     }
     fi.stack = take(s.n_stack);

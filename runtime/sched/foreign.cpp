@@ -217,7 +217,7 @@ void mark_internal_thread() {
 void foreign_park(ForeignAgent* a, WaitReason why, const void* obj, void (*after)(void*), void* arg) {
   a->wait_reason = why;
   a->wait_object = obj;
-  a->wait_since_ns = now_ns();
+  a->wait_since_ns = coarse_now_ns();
   std::uint64_t e = a->epoch.load(std::memory_order_relaxed);
   bool counted = e != 0 && e == current_epoch();
   if (counted) {

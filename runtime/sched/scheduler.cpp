@@ -324,7 +324,7 @@ void Scheduler::park(WaitReason why, const void* obj, void (*after)(void*), void
   Fiber* self = w->current;
   self->wait_reason = why;
   self->wait_object = obj;
-  self->wait_since_ns = now_ns();
+  self->wait_since_ns = coarse_now_ns();
   FSAN_HOOK(on_block(self, why, obj));
   if (!self->stack_block || !StackPool::canary_intact(static_cast<StackBlock*>(self->stack_block)))
     report_stack_overflow(self, nullptr);
