@@ -12,6 +12,7 @@
 #include <fsan/fiber.hpp>
 #include <fsan/run.hpp>
 
+#include "base/checks.hpp"
 #include "base/stack_trace.hpp"
 #include "chan/waiter.hpp"
 #include "hooks/sync_hooks.hpp"
@@ -163,8 +164,10 @@ void Scheduler::start_fiber(Fiber* f, std::string* name, std::uintptr_t spawn_fp
   // The walk starts at spawn_commit's own frame, whose return address is the
   // go() call site; the runtime always keeps frame pointers, so that first
   // frame is exact even when user code omits them.
-  int depth = std::max(1, std::min(opts_.creation_stack_depth, kMaxCreationFrames));
-  f->n_created = static_cast<std::uint8_t>(walk_frame_pointers(spawn_fp, f->created_pcs, depth));
+  if constexpr (kAlwaysOnChecks) {
+    int depth = std::max(1, std::min(opts_.creation_stack_depth, kMaxCreationFrames));
+    f->n_created = static_cast<std::uint8_t>(walk_frame_pointers(spawn_fp, f->created_pcs, depth));
+  }
   f->sp = make_context(reinterpret_cast<void*>(reinterpret_cast<std::uintptr_t>(f->closure) & ~std::uintptr_t{15}),
                        &fiber_main, f);
   Worker* owner = w != nullptr ? w : workers_[0];
@@ -322,16 +325,22 @@ void Scheduler::ready(Fiber* f) {
 void Scheduler::park(WaitReason why, const void* obj, void (*after)(void*), void* arg) {
   Worker* w = tl_worker;
   Fiber* self = w->current;
-  self->wait_reason = why;
-  self->wait_object = obj;
-  self->wait_since_ns = coarse_now_ns();
+  if constexpr (kAlwaysOnChecks) {
+    self->wait_reason = why;
+    self->wait_object = obj;
+    self->wait_since_ns = coarse_now_ns();
+  }
   FSAN_HOOK(on_block(self, why, obj));
-  if (!self->stack_block || !StackPool::canary_intact(static_cast<StackBlock*>(self->stack_block)))
-    report_stack_overflow(self, nullptr);
+  if constexpr (kAlwaysOnChecks) {
+    if (!self->stack_block || !StackPool::canary_intact(static_cast<StackBlock*>(self->stack_block)))
+      report_stack_overflow(self, nullptr);
+  }
   w->post = PostSwitch{PostSwitch::Kind::park, self, after, arg};
   switch_away(w, self);
-  self->wait_reason = WaitReason::none;
-  self->wait_object = nullptr;
+  if constexpr (kAlwaysOnChecks) {
+    self->wait_reason = WaitReason::none;
+    self->wait_object = nullptr;
+  }
 }
 
 void Scheduler::yield_current() {
@@ -492,7 +501,7 @@ Fiber* Scheduler::find_slow(Worker* w) {
 }
 
 std::int64_t Scheduler::check_global_deadlock(Worker* w) {
-  if (!opts_.detect_deadlocks) return -1;
+  if (!kAlwaysOnChecks || !opts_.detect_deadlocks) return -1;
   {
     LockGuard g(idle_lock_);
     if (nidle_.load(std::memory_order_relaxed) != nworkers_ || !global_.empty() || !timers_.empty() ||

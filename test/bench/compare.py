@@ -2,6 +2,8 @@
 """Prints the fibersan / Go / Boost.Fiber comparison table from the results
 directory scripts/bench fills:
   fsan_<BM>.json        Google Benchmark JSON of runtime_bench, one per workload
+  nochecks_<BM>.json    the same on the runtime without its always-on checks
+  sanitized_<BM>.json   the same built with fsan-clang++ -fsanitize=fiber
   go.jsonl              JSON lines of test/bench/go (fsanbench)
   boost.jsonl           JSON lines of boost_fiber_bench
   *_rss.jsonl           skynet run once in a fresh process (fsan, go, boost)
@@ -165,6 +167,22 @@ def main():
     if brss and brss.get("skynet_stack"):
         notes.append("Boost.Fiber skynet: fixedsize_stack of %d KiB per fiber, launch::post"
                      % (brss["skynet_stack"] // 1024))
+
+    # What the checks cost: the plain build's always-on checks (on/off, same
+    # run) and the -fsanitize=fiber build's bookkeeping (sanitized/plain).
+    print()
+    rows = []
+    for label, bm, _ in WORKLOADS:
+        on, _e = gbench_ns(load_json(os.path.join(d, "fsan_%s.json" % bm)), bm + "/")
+        off, _e = gbench_ns(load_json(os.path.join(d, "nochecks_%s.json" % bm)), bm + "/")
+        san, _e = gbench_ns(load_json(os.path.join(d, "sanitized_%s.json" % bm)), bm + "/")
+        verdict = "n/a" if on is None or off is None else ("yes" if on <= off * 1.03 else "NO")
+        rows.append([label, fmt_time(on), fmt_time(off), fmt_ratio(on, off), verdict, fmt_time(san), fmt_ratio(san, on)])
+    table(rows, ["workload", "checks on", "checks off", "on/off", "<= 1.03x?", "-fsanitize=fiber", "san/plain"])
+    for key in ("nochecks", "sanitized"):
+        w = why(d, key)
+        if w:
+            notes.append("%s: %s" % (key, w))
 
     # Peak RSS of skynet, each in a fresh process.
     print()
