@@ -3,10 +3,18 @@
 // stack trie for both accesses' stacks (race/stack_trie.hpp).
 //
 // Slots: every agent (fiber, or foreign thread) holds a slot id (sid) for its
-// lifetime; sids are recycled FIFO from 2^20, so a sid is reused only after
-// about a million other fibers took one (until then an exited fiber's
-// accesses still race-check exactly). An agent's own epoch is its clock
-// entry for its sid and advances at every release.
+// lifetime. An exited agent's sid waits in a FIFO quarantine and is reused
+// once kSidQuarantine later sids were freed; a reused sid's epochs continue
+// where the last owner's stopped. Clocks therefore hold at most (peak live
+// agents + quarantine) entries: recycling through all 2^20 sids made a
+// spawn-and-join loop's clock grow by one entry per child and every join
+// linear in it (quadratic; 250 us per spawn+join after 7k of them).
+// The price, as with ThreadSanitizer's slot reuse: once a sid is reused,
+// whoever synchronizes with the new owner also counts as ordered after the
+// old owner's accesses — a possible missed race on memory last touched more
+// than kSidQuarantine fiber exits ago, never a false report. Reports find an
+// old owner's identity in the sid's short history (by epoch). An agent's own
+// epoch is its clock entry for its sid and advances at every release.
 //
 // Happens-before comes only from the runtime's own events (SyncHooks: spawn,
 // channels, sync objects, context), C++ atomics with their orders,
@@ -43,7 +51,6 @@
 namespace fsan::detail::race {
 
 std::atomic<bool> Detector::enabled_{false};
-thread_local int t_depth = 0;
 
 namespace {
 
@@ -52,7 +59,11 @@ namespace {
 
 constexpr Sid kMaxSid = (1u << 20) - 1;
 
+constexpr std::size_t kSidQuarantine = 256;
+constexpr int kSidHistory = 4;  // owners remembered per sid, for reports
+
 struct SidInfo {
+  Epoch start = 0;  // the owner's first epoch in this sid
   std::uint64_t fiber_id = 0;
   std::string name;
   std::uint64_t parent_id = 0;
@@ -65,7 +76,8 @@ struct Sids {
   Sid next_fresh = 1;
   std::deque<Sid> free;
   std::vector<Epoch> last_epoch = std::vector<Epoch>(kMaxSid + 1, 0);
-  std::vector<SidInfo> info = std::vector<SidInfo>(1024);
+  // info[sid][k]: the sid's owners, newest first (at most kSidHistory).
+  std::vector<std::vector<SidInfo>> info = std::vector<std::vector<SidInfo>>(1024);
 };
 
 Sids& sids() {
@@ -77,7 +89,10 @@ Sid alloc_sid(const Fiber* f, Epoch* start) {
   Sids& s = sids();
   std::lock_guard<std::mutex> g(s.mu);
   Sid sid;
-  if (s.next_fresh <= kMaxSid) {
+  if (s.free.size() > kSidQuarantine) {
+    sid = s.free.front();
+    s.free.pop_front();
+  } else if (s.next_fresh <= kMaxSid) {
     sid = s.next_fresh++;
   } else if (!s.free.empty()) {
     sid = s.free.front();
@@ -88,7 +103,11 @@ Sid alloc_sid(const Fiber* f, Epoch* start) {
   if (sid == 0) return 0;
   *start = s.last_epoch[sid] + 1;
   if (sid >= s.info.size()) s.info.resize(std::min<std::size_t>(kMaxSid + 1, s.info.size() * 2 + sid));
-  SidInfo& in = s.info[sid];
+  std::vector<SidInfo>& owners = s.info[sid];
+  if (owners.size() >= static_cast<std::size_t>(kSidHistory)) owners.pop_back();
+  owners.insert(owners.begin(), SidInfo{});
+  SidInfo& in = owners.front();
+  in.start = *start;
   in.fiber_id = f->id;
   in.name = f->name;
   in.parent_id = f->parent_id;
@@ -105,10 +124,17 @@ void free_sid(Sid sid, Epoch last) {
   s.free.push_back(sid);
 }
 
-SidInfo sid_info(Sid sid) {
+// sid_info: who owned `sid` at `epoch`; fiber_id 0 when that owner has
+// left the sid's history.
+SidInfo sid_info(Sid sid, Epoch epoch) {
   Sids& s = sids();
   std::lock_guard<std::mutex> g(s.mu);
-  return sid < s.info.size() ? s.info[sid] : SidInfo{};
+  if (sid < s.info.size())
+    for (const SidInfo& in : s.info[sid])
+      if (in.start <= epoch) return in;
+  SidInfo unknown;
+  unknown.name = "(an exited fiber)";
+  return unknown;
 }
 
 // ---------------------------------------------------------------------------
@@ -248,7 +274,7 @@ FSAN_NOINLINE void report_race(AgentState* st, std::uintptr_t pc, std::uintptr_t
   cur.atomic = is_atomic;
   cur.stack = filter_user_frames(frames_of(cur_node));
   Access old;
-  SidInfo pinfo = sid_info(prev.sid());
+  SidInfo pinfo = sid_info(prev.sid(), prev.epoch());
   old.fiber = pinfo.fiber_id;
   old.op = prev.write() ? "write" : "read";
   old.size = static_cast<std::size_t>(__builtin_popcount(prev.mask()));

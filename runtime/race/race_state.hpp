@@ -8,6 +8,7 @@
 
 #include <fsan/finding.hpp>
 
+#include "base/internal_scope.hpp"
 #include "race/stack_trie.hpp"
 #include "report/report.hpp"
 #include "race/vector_clock.hpp"
@@ -43,7 +44,8 @@ bool find_heap_block(std::uintptr_t addr, HeapBlock* out);
 
 // Depth of detector code on this thread: the interceptors (malloc, pthread
 // mutexes) ignore what the detector itself does while it is > 0.
-extern thread_local int t_depth;
+// (t_depth itself lives in base/internal_scope.hpp: other runtime code
+// that takes std::mutexes raises it too.)
 struct Inside {
   Inside() { ++t_depth; }
   ~Inside() { --t_depth; }

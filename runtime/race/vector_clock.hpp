@@ -27,26 +27,36 @@ class VClock {
     else
       v_.insert(it, Entry{s, e});
   }
-  // join: this = max(this, o), entry by entry (a linear merge).
+  // join: this = max(this, o), entry by entry. Usually every sid of o is
+  // already here (a fiber acquiring what it or its parent released), so
+  // entries are raised in place; the first sid missing here switches to a
+  // linear merge of the rest.
   void join(const VClock& o) {
     if (o.v_.empty()) return;
     if (v_.empty()) {
       v_ = o.v_;
       return;
     }
-    // Fast path: every sid of o already present.
-    std::vector<Entry> out;
-    out.reserve(v_.size() + o.v_.size());
-    auto a = v_.cbegin();
+    auto a = v_.begin();
     auto b = o.v_.cbegin();
-    while (a != v_.cend() || b != o.v_.cend()) {
-      if (b == o.v_.cend() || (a != v_.cend() && a->sid < b->sid)) {
-        out.push_back(*a++);
-      } else if (a == v_.cend() || b->sid < a->sid) {
+    for (; b != o.v_.cend(); ++b) {
+      while (a != v_.end() && a->sid < b->sid) ++a;
+      if (a == v_.end() || a->sid != b->sid) break;
+      if (a->epoch < b->epoch) a->epoch = b->epoch;
+    }
+    if (b == o.v_.cend()) return;
+    std::vector<Entry> out;
+    out.reserve(v_.size() + static_cast<std::size_t>(o.v_.cend() - b));
+    out.assign(v_.begin(), a);
+    auto ac = static_cast<std::vector<Entry>::const_iterator>(a);
+    while (ac != v_.cend() || b != o.v_.cend()) {
+      if (b == o.v_.cend() || (ac != v_.cend() && ac->sid < b->sid)) {
+        out.push_back(*ac++);
+      } else if (ac == v_.cend() || b->sid < ac->sid) {
         out.push_back(*b++);
       } else {
-        out.push_back(Entry{a->sid, std::max(a->epoch, b->epoch)});
-        ++a;
+        out.push_back(Entry{ac->sid, std::max(ac->epoch, b->epoch)});
+        ++ac;
         ++b;
       }
     }

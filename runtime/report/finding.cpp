@@ -16,6 +16,7 @@
 #include <set>
 #include <sstream>
 
+#include "base/internal_scope.hpp"
 #include "base/stack_trace.hpp"
 #include "base/symbolizer.hpp"
 #include "report/report.hpp"
@@ -242,6 +243,7 @@ void begin_run_reports(const Options& o) {
 void end_run_reports() {}
 
 bool publish_finding(Finding f, std::string* id) {
+  InternalScope internal;  // the store's lock is not user synchronization
   // Signature: kind + where each involved stack starts (module+offset, so it
   // is stable across runs of the same binary and needs no debug info).
   std::string sig = to_string(f.kind);
