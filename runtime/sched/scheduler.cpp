@@ -286,6 +286,8 @@ Fiber* Scheduler::pick_local(Worker* w, bool fire_timers) {
       f = w->runq.steal();
     }
   }
+  if (f == nullptr && w->runnext.load(std::memory_order_relaxed) != nullptr)
+    f = w->runnext.exchange(nullptr, std::memory_order_acquire);
   if (f == nullptr) f = w->runq.pop();
   if (f != nullptr) return f;
   return global_.pop();
@@ -293,7 +295,12 @@ Fiber* Scheduler::pick_local(Worker* w, bool fire_timers) {
 
 void Scheduler::push_runnable(Worker* w, Fiber* f, bool spawn) {
   bool had_work = true;
-  if (w != nullptr) {
+  if (w != nullptr && !spawn) {
+    // A readied fiber takes runnext; the one it displaces joins the deque.
+    Fiber* old = w->runnext.exchange(f, std::memory_order_acq_rel);
+    had_work = old != nullptr || w->runq.size() > 0;
+    if (old != nullptr && !w->runq.push(old)) global_.push(old);
+  } else if (w != nullptr) {
     had_work = w->runq.size() > 0;
     if (!w->runq.push(f)) global_.push(f);
   } else {
@@ -346,7 +353,7 @@ void Scheduler::park(WaitReason why, const void* obj, void (*after)(void*), void
 void Scheduler::yield_current() {
   Worker* w = tl_worker;
   Fiber* self = w->current;
-  if (w->runq.size() == 0 && global_.empty() && !timers_due()) return;  // nobody else to run here
+  if (!has_local_work(w) && global_.empty() && !timers_due()) return;  // nobody else to run here
   w->post = PostSwitch{PostSwitch::Kind::requeue, self, nullptr, nullptr};
   switch_away(w, self);
 }
@@ -431,7 +438,16 @@ Fiber* Scheduler::find_slow(Worker* w) {
       for (int i = 0; i < nworkers_; ++i) {
         Worker* v = workers_[(start + static_cast<std::uint32_t>(i)) % static_cast<std::uint32_t>(nworkers_)];
         if (v == w) continue;
-        if (Fiber* f = v->runq.steal()) {
+        Fiber* f = v->runq.steal();
+        // A victim's runnext only once it has gone stale: after half the
+        // spin rounds (a few microseconds, Go waits 3), its owner is busy
+        // running something else for a while.
+        if (f == nullptr && round >= opts_.spin_rounds / 2) {
+          f = v->runnext.load(std::memory_order_relaxed);
+          if (f != nullptr && !v->runnext.compare_exchange_strong(f, nullptr, std::memory_order_acquire))
+            f = nullptr;
+        }
+        if (f != nullptr) {
           // Keep one spinner around while work is flowing (Go's resetspinning).
           if (nspinning_.fetch_sub(1, std::memory_order_acq_rel) == 1) wake_idle_worker();
           return f;
@@ -463,7 +479,7 @@ Fiber* Scheduler::find_slow(Worker* w) {
   }
   std::atomic_thread_fence(std::memory_order_seq_cst);
   bool work = !global_.empty();
-  for (Worker* v : workers_) work = work || v->runq.size() > 0;
+  for (Worker* v : workers_) work = work || has_local_work(v);
   if (!work && !stopping()) {
     std::int64_t recheck = check_global_deadlock(w);
     std::int64_t timeout = -1;
@@ -508,7 +524,7 @@ std::int64_t Scheduler::check_global_deadlock(Worker* w) {
         foreign_running(epoch_) > 0 || stopping())
       return -1;
     for (Worker* v : workers_)
-      if (v->runq.size() > 0) return -1;
+      if (has_local_work(v)) return -1;
     // Every worker is idle, nothing is queued, no timer can fire and every
     // foreign thread attached to the run is parked in the runtime: every
     // live fiber is blocked for good. (The last running foreign thread to

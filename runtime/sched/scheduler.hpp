@@ -83,6 +83,13 @@ struct alignas(64) Worker {
   Fiber* current = nullptr;
   PostSwitch post;
   RunQueue runq;
+  // runnext: the fiber this worker readied last (Go's runnext). It runs
+  // before the deque and thieves leave it alone while it is fresh, so a
+  // wake-up chain (ping-pong, a lock handed back and forth, readers let in
+  // by a writer) stays on one core instead of bouncing its cache lines
+  // between workers. Written by this worker; taken by it or, once stale,
+  // by a thief (exchange/CAS).
+  std::atomic<Fiber*> runnext{nullptr};
   FastRand rng{0};
   std::uint32_t tick = 0;
   std::int64_t last_oldest_ns = 0;
@@ -100,6 +107,11 @@ struct alignas(64) Worker {
   std::thread thread;  // workers 1..n-1
   std::atomic<int> tid{0};  // its OS thread (known to the deadlock check's thread census)
 };
+
+// has_local_work: something is queued on w (its deque or runnext).
+inline bool has_local_work(const Worker* w) {
+  return w->runq.size() > 0 || w->runnext.load(std::memory_order_relaxed) != nullptr;
+}
 
 // FiberSnapshot: what a dump or report needs of one fiber (or attached
 // foreign thread), copied while the fiber cannot go away; symbolized later

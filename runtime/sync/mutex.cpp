@@ -41,7 +41,7 @@ bool can_spin(int iter) {
   if (iter >= 4) return false;
   Worker* w = tl_worker;
   if (w == nullptr) return true;  // a foreign thread spins only its own OS thread
-  return w->sched->workers() > 1 && w->runq.size() == 0;
+  return w->sched->workers() > 1 && !has_local_work(w);
 }
 
 void spin() {
