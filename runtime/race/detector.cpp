@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
@@ -30,6 +31,7 @@
 #include "base/stack_trace.hpp"
 #include "base/symbolizer.hpp"
 #include "hooks/sync_hooks.hpp"
+#include "race/held_set.hpp"
 #include "race/race_state.hpp"
 #include "race/shadow.hpp"
 #include "race/stack_trie.hpp"
@@ -112,7 +114,11 @@ SidInfo sid_info(Sid sid) {
 }
 
 // ---------------------------------------------------------------------------
-// Sync variables: one clock per synchronizing address.
+// Sync variables: one clock per synchronizing address. Memory that is
+// allocated anew (a heap block, a dead fiber's stack) drops the clocks of
+// the addresses in it, so a channel or mutex reusing an address never
+// inherits its predecessor's clock (that would hide races). Shards are
+// 64 KiB address regions so a range is a few ordered-map erases.
 
 struct SyncVar {
   std::mutex mu;
@@ -120,9 +126,12 @@ struct SyncVar {
 };
 
 constexpr int kSyncShards = 64;
+constexpr int kSyncRegionShift = 16;
 struct SyncShard {
   std::mutex mu;
-  std::unordered_map<std::uintptr_t, SyncVar*> vars;
+  std::map<std::uintptr_t, SyncVar*> vars;
+  std::vector<SyncVar*> spare;  // dropped vars, cleared, for reuse (never freed: a
+                                // stale pointer held across a drop stays valid)
 };
 
 SyncShard* sync_shards() {
@@ -130,12 +139,56 @@ SyncShard* sync_shards() {
   return s;
 }
 
+SyncShard& sync_shard(std::uintptr_t addr) {
+  // Bit 63 (reader_clock_key) maps to the same shard as its base address.
+  return sync_shards()[(addr >> kSyncRegionShift) % kSyncShards];
+}
+
 SyncVar* sync_var(std::uintptr_t addr) {
-  SyncShard& sh = sync_shards()[(addr >> 4) % kSyncShards];
+  SyncShard& sh = sync_shard(addr);
   std::lock_guard<std::mutex> g(sh.mu);
   SyncVar*& v = sh.vars[addr];
-  if (v == nullptr) v = new SyncVar();
+  if (v == nullptr) {
+    if (!sh.spare.empty()) {
+      v = sh.spare.back();
+      sh.spare.pop_back();
+    } else {
+      v = new SyncVar();
+    }
+  }
   return v;
+}
+
+void drop_sync_vars_locked(SyncShard& sh, std::uintptr_t lo, std::uintptr_t hi) {
+  auto it = sh.vars.lower_bound(lo);
+  while (it != sh.vars.end() && it->first < hi) {
+    SyncVar* v = it->second;
+    {
+      std::lock_guard<std::mutex> g(v->mu);
+      v->clock.clear();
+    }
+    sh.spare.push_back(v);
+    it = sh.vars.erase(it);
+  }
+}
+
+// drop_sync_vars: forgets the clocks of every address in [lo, hi).
+void drop_sync_vars(std::uintptr_t lo, std::uintptr_t hi) {
+  constexpr std::uintptr_t kReader = std::uintptr_t{1} << 63;
+  auto drop_in = [&](SyncShard& sh, std::uintptr_t a, std::uintptr_t b) {
+    std::lock_guard<std::mutex> g(sh.mu);
+    if (sh.vars.empty()) return;
+    drop_sync_vars_locked(sh, a, b);
+    drop_sync_vars_locked(sh, a | kReader, b | kReader);
+  };
+  if (((hi - lo) >> kSyncRegionShift) >= kSyncShards) {
+    for (int i = 0; i < kSyncShards; ++i) drop_in(sync_shards()[i], lo, hi);
+    return;
+  }
+  for (std::uintptr_t r = lo >> kSyncRegionShift; r <= (hi - 1) >> kSyncRegionShift; ++r) {
+    std::uintptr_t a = std::max(lo, r << kSyncRegionShift), b = std::min(hi, (r + 1) << kSyncRegionShift);
+    drop_in(sync_shard(a), a, b);
+  }
 }
 
 void reset_sync_vars() {
@@ -144,6 +197,8 @@ void reset_sync_vars() {
     std::lock_guard<std::mutex> g(sh.mu);
     for (auto& [a, v] : sh.vars) delete v;
     sh.vars.clear();
+    for (SyncVar* v : sh.spare) delete v;
+    sh.spare.clear();
   }
 }
 
@@ -201,6 +256,46 @@ void release_to(AgentState* st, std::uintptr_t addr) {
   tick(st);
 }
 
+// RWMutex readers release to a clock of their own, keyed off the mutex's
+// address with bit 63 set (no application address has it).
+constexpr std::uintptr_t reader_clock_key(std::uintptr_t addr) { return addr | (std::uintptr_t{1} << 63); }
+
+// acquire_if_exists: acquire_from, without creating a clock for an address
+// nothing ever released to (a plain Mutex has no reader clock).
+void acquire_if_exists(AgentState* st, std::uintptr_t addr) {
+  SyncShard& sh = sync_shard(addr);
+  SyncVar* v = nullptr;
+  {
+    std::lock_guard<std::mutex> g(sh.mu);
+    auto it = sh.vars.find(addr);
+    if (it == sh.vars.end()) return;
+    v = it->second;
+  }
+  std::lock_guard<std::mutex> g(v->mu);
+  st->clock.join(v->clock);
+}
+
+// The held set: where each lock was taken is the fiber's real stack at the
+// lock call (the runtime's own frames are filtered out when reported).
+void note_locked(AgentState* st, std::uintptr_t addr, bool write) {
+  std::uintptr_t pcs[32];
+  int n = walk_frame_pointers(reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0)), pcs, 32);
+  NodeId node = 0;
+  for (int i = n - 1; i >= 0; --i) node = st->cache.lookup(node, pcs[i]);
+  st->held.push_back(HeldMutex{addr, write, node});
+  st->held_id = HeldSets::instance().intern(st->held);
+}
+
+void note_unlocked(AgentState* st, std::uintptr_t addr, bool write) {
+  for (auto it = st->held.rbegin(); it != st->held.rend(); ++it) {
+    if (it->addr == addr && it->write == write) {
+      st->held.erase(std::next(it).base());
+      st->held_id = HeldSets::instance().intern(st->held);
+      return;
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Benign races (annotate_benign_race) and reporting
 
@@ -229,8 +324,20 @@ Location locate(std::uintptr_t addr, std::size_t size);
 // ThreadSanitizer's suppress_equal_addresses.
 std::unordered_map<std::uintptr_t, bool> g_reported;
 
+std::vector<HeldLock> describe_held(const std::vector<HeldMutex>& set) {
+  std::vector<HeldLock> out;
+  for (const HeldMutex& m : set) {
+    HeldLock h;
+    h.addr = m.addr;
+    h.write = m.write;
+    h.acquired_at = filter_user_frames(frames_of(m.acquired));
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
 FSAN_NOINLINE void report_race(AgentState* st, std::uintptr_t pc, std::uintptr_t addr, std::size_t size, bool is_write,
-                              bool is_atomic, Cell prev, NodeId prev_node) {
+                              bool is_atomic, Cell prev, NodeId prev_node, HeldSetId prev_held) {
   if (is_benign(addr, size)) return;
   {
     std::lock_guard<std::mutex> g(g_report_mu);
@@ -247,6 +354,7 @@ FSAN_NOINLINE void report_race(AgentState* st, std::uintptr_t pc, std::uintptr_t
   cur.addr = addr;
   cur.atomic = is_atomic;
   cur.stack = filter_user_frames(frames_of(cur_node));
+  cur.held = describe_held(st->held);
   Access old;
   SidInfo pinfo = sid_info(prev.sid());
   old.fiber = pinfo.fiber_id;
@@ -255,6 +363,7 @@ FSAN_NOINLINE void report_race(AgentState* st, std::uintptr_t pc, std::uintptr_t
   old.addr = (addr & ~std::uintptr_t{7}) + static_cast<std::uintptr_t>(__builtin_ctz(prev.mask() | 0x100));
   old.atomic = prev.atomic();
   old.stack = filter_user_frames(frames_of(prev_node));
+  old.held = describe_held(HeldSets::instance().get(prev_held));
   f.accesses.push_back(std::move(cur));
   f.accesses.push_back(std::move(old));
   // Both fibers, with their creation stacks.
@@ -343,7 +452,9 @@ FSAN_ALWAYS_INLINE void check_granule(AgentState* st, std::uintptr_t pc, std::ui
     }
     if (c.sid() == sid) {
       // Our own earlier access: a write covering this one makes it redundant.
-      if (c.mask() == mask && (c.write() || !is_write) && c.atomic() == is_atomic && c.epoch() == st->epoch) return;
+      if (c.mask() == mask && (c.write() || !is_write) && c.atomic() == is_atomic && c.epoch() == st->epoch &&
+          g->held[i].load(std::memory_order_relaxed) == st->held_id)
+        return;
       if (c.mask() == mask || (c.mask() & mask) == c.mask()) own_slot = i;
       continue;
     }
@@ -357,7 +468,7 @@ FSAN_ALWAYS_INLINE void check_granule(AgentState* st, std::uintptr_t pc, std::ui
     if (!c.write() && !is_write) continue;
     if (c.atomic() && is_atomic) continue;
     report_race(st, pc, access_addr, access_size, is_write, is_atomic, c,
-                g->origins[i].load(std::memory_order_relaxed));
+                g->origins[i].load(std::memory_order_relaxed), g->held[i].load(std::memory_order_relaxed));
     // Keep the racy cell: later accesses of other fibers are checked too.
   }
   // Replacement: our own older cell, a free one, one already ordered before
@@ -373,6 +484,7 @@ FSAN_ALWAYS_INLINE void check_granule(AgentState* st, std::uintptr_t pc, std::ui
   if (g->cells[slot].compare_exchange_strong(expected, Cell::make(sid, st->epoch, mask, is_write, is_atomic).raw,
                                             std::memory_order_acq_rel)) {
     g->origins[slot].store(st->cache.lookup(st->node, pc), std::memory_order_relaxed);
+    g->held[slot].store(st->held_id, std::memory_order_relaxed);
     return;
   }
   }
@@ -393,6 +505,13 @@ class RaceHooks final : public SyncHooks {
   }
   void on_exit(Fiber* f) override {
   Inside in;
+    // The stack goes back to the pool and will hold another fiber's frames:
+    // its accesses and clocks must not look like that fiber's history.
+    if (f->stack_lo != nullptr) {
+      auto lo = reinterpret_cast<std::uintptr_t>(f->stack_lo), hi = reinterpret_cast<std::uintptr_t>(f->stack_hi);
+      release_range(lo, hi - lo);
+      drop_sync_vars(lo, hi);
+    }
     auto* st = static_cast<AgentState*>(f->race);
     if (st == nullptr) return;
     free_sid(st->sid, st->epoch);
@@ -401,13 +520,46 @@ class RaceHooks final : public SyncHooks {
   }
   void on_block(Fiber*, WaitReason, const void*) override {}
   void on_unblock(Fiber*, Fiber*) override {}
-  void on_acquire(Fiber* f, const void* obj, SyncOp) override {
+  void on_acquire(Fiber* f, const void* obj, SyncOp op) override {
     Inside in;
-    acquire_from(state_of(f), reinterpret_cast<std::uintptr_t>(obj));
+    AgentState* st = state_of(f);
+    auto addr = reinterpret_cast<std::uintptr_t>(obj);
+    acquire_from(st, addr);
+    switch (op) {
+      case SyncOp::mutex:
+      case SyncOp::mutex_try:
+        // An RWMutex writer also waits for the readers before it: their
+        // unlock_shared releases went to the reader clock.
+        acquire_if_exists(st, reader_clock_key(addr));
+        note_locked(st, addr, true);
+        break;
+      case SyncOp::rwmutex_read:
+      case SyncOp::rwmutex_read_try:
+        note_locked(st, addr, false);
+        break;
+      default:
+        break;
+    }
   }
-  void on_release(Fiber* f, const void* obj, SyncOp) override {
+  void on_release(Fiber* f, const void* obj, SyncOp op) override {
     Inside in;
-    release_to(state_of(f), reinterpret_cast<std::uintptr_t>(obj));
+    AgentState* st = state_of(f);
+    auto addr = reinterpret_cast<std::uintptr_t>(obj);
+    switch (op) {
+      case SyncOp::mutex:
+        note_unlocked(st, addr, true);
+        release_to(st, addr);
+        break;
+      case SyncOp::rwmutex_read:
+        // unlock_shared orders only the next writer, never other readers
+        // (readers writing under a read lock still race with each other).
+        note_unlocked(st, addr, false);
+        release_to(st, reader_clock_key(addr));
+        break;
+      default:
+        release_to(st, addr);
+        break;
+    }
   }
 };
 
@@ -517,6 +669,7 @@ void Detector::annotate_benign_race(const void* addr, std::size_t size) {
 void Detector::on_alloc(std::uintptr_t addr, std::size_t size) {
   Inside in;
   reset_range(addr, size);
+  if (size > 0) drop_sync_vars(addr, addr + size);
   AgentState* st = current_state();
   if (st == nullptr) return;
   record_heap_block(addr, size, st->fiber->id, st->cache.lookup(st->node, reinterpret_cast<std::uintptr_t>(__builtin_return_address(0))));
@@ -536,6 +689,7 @@ void Detector::run_ended() {
   }
   reset_all();
   reset_sync_vars();
+  HeldSets::instance().reset();
 }
 
 }  // namespace fsan::detail::race

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "hooks/sync_hooks.hpp"
 #include "race/detector.hpp"
 #include "race/race_state.hpp"
 
@@ -36,7 +37,9 @@ struct Intercepted {
   Intercepted() { set_in_interceptor(true); }
   ~Intercepted() { set_in_interceptor(false); }
 };
-inline bool watching() { return Detector::on() && t_depth == 0; }
+// Not watching: the detector's own work, or a runtime hook (a detector's
+// internal locks are not user synchronization).
+inline bool watching() { return Detector::on() && t_depth == 0 && t_hook_depth == 0; }
 
 constexpr int kHeapShards = 64;
 struct HeapShard {

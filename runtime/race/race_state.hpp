@@ -8,6 +8,7 @@
 
 #include <fsan/finding.hpp>
 
+#include "race/held_set.hpp"
 #include "race/stack_trie.hpp"
 #include "report/report.hpp"
 #include "race/vector_clock.hpp"
@@ -28,6 +29,8 @@ struct AgentState {
   bool has_fence_release = false;
   VClock fence_acquire;  // what relaxed loads read since the last acquire fence
   int ignore = 0;
+  std::vector<HeldMutex> held;  // mutexes held now, in acquisition order
+  HeldSetId held_id = 0;        // == HeldSets::intern(held)
 };
 
 struct HeapBlock {
