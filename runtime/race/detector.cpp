@@ -54,12 +54,14 @@ namespace {
 
 constexpr Sid kMaxSid = (1u << 20) - 1;
 
+// SidInfo: who holds (or last held) a sid, for reports about an access made
+// by a fiber that may have exited since. Compact (a million of them exist at
+// once under skynet): the creation stack is a stack-trie node, and names
+// live in a side map since most fibers have none.
 struct SidInfo {
   std::uint64_t fiber_id = 0;
-  std::string name;
   std::uint64_t parent_id = 0;
-  std::uintptr_t created[8] = {};
-  int n_created = 0;
+  NodeId created = 0;
 };
 
 struct Sids {
@@ -68,6 +70,7 @@ struct Sids {
   std::deque<Sid> free;
   std::vector<Epoch> last_epoch = std::vector<Epoch>(kMaxSid + 1, 0);
   std::vector<SidInfo> info = std::vector<SidInfo>(1024);
+  std::unordered_map<Sid, std::string> names;
 };
 
 Sids& sids() {
@@ -76,6 +79,11 @@ Sids& sids() {
 }
 
 Sid alloc_sid(const Fiber* f, Epoch* start) {
+  // The creation stack, outermost frame first, as a trie node (outside the
+  // sid lock: the trie has its own).
+  NodeId created = 0;
+  for (int i = std::min<int>(f->n_created, 32) - 1; i >= 0; --i)
+    created = StackTrie::instance().child(created, f->created_pcs[i]);
   Sids& s = sids();
   std::lock_guard<std::mutex> g(s.mu);
   Sid sid;
@@ -90,12 +98,11 @@ Sid alloc_sid(const Fiber* f, Epoch* start) {
   if (sid == 0) return 0;
   *start = s.last_epoch[sid] + 1;
   if (sid >= s.info.size()) s.info.resize(std::min<std::size_t>(kMaxSid + 1, s.info.size() * 2 + sid));
-  SidInfo& in = s.info[sid];
-  in.fiber_id = f->id;
-  in.name = f->name;
-  in.parent_id = f->parent_id;
-  in.n_created = std::min<int>(f->n_created, 8);
-  for (int i = 0; i < in.n_created; ++i) in.created[i] = f->created_pcs[i];
+  s.info[sid] = SidInfo{f->id, f->parent_id, created};
+  if (!f->name.empty())
+    s.names[sid] = f->name;
+  else if (!s.names.empty())
+    s.names.erase(sid);
   return sid;
 }
 
@@ -107,9 +114,10 @@ void free_sid(Sid sid, Epoch last) {
   s.free.push_back(sid);
 }
 
-SidInfo sid_info(Sid sid) {
+SidInfo sid_info(Sid sid, std::string* name) {
   Sids& s = sids();
   std::lock_guard<std::mutex> g(s.mu);
+  if (auto it = s.names.find(sid); it != s.names.end()) *name = it->second;
   return sid < s.info.size() ? s.info[sid] : SidInfo{};
 }
 
@@ -356,7 +364,8 @@ FSAN_NOINLINE void report_race(AgentState* st, std::uintptr_t pc, std::uintptr_t
   cur.stack = filter_user_frames(frames_of(cur_node));
   cur.held = describe_held(st->held);
   Access old;
-  SidInfo pinfo = sid_info(prev.sid());
+  std::string pname;
+  SidInfo pinfo = sid_info(prev.sid(), &pname);
   old.fiber = pinfo.fiber_id;
   old.op = prev.write() ? "write" : "read";
   old.size = static_cast<std::size_t>(__builtin_popcount(prev.mask()));
@@ -372,10 +381,10 @@ FSAN_NOINLINE void report_race(AgentState* st, std::uintptr_t pc, std::uintptr_t
   f.fibers.push_back(std::move(a));
   FiberInfo b;
   b.id = pinfo.fiber_id;
-  b.name = pinfo.name;
+  b.name = pname;
   b.parent_id = pinfo.parent_id;
   b.state = "unknown";
-  if (pinfo.n_created > 0) b.created_at = filter_user_frames(symbolize(pinfo.created, pinfo.n_created));
+  if (pinfo.created != 0) b.created_at = filter_user_frames(frames_of(pinfo.created));
   f.fibers.push_back(std::move(b));
   f.location = locate(addr, size);
   publish_finding(std::move(f));
@@ -677,7 +686,9 @@ void Detector::on_alloc(std::uintptr_t addr, std::size_t size) {
 
 void Detector::on_free(std::uintptr_t addr) {
   Inside in;
-  forget_heap_block(addr);
+  // A freed channel's or mutex's clock is dead weight (it is dropped again
+  // when the memory is reused, for blocks freed where we did not see it).
+  if (std::size_t size = forget_heap_block(addr)) drop_sync_vars(addr, addr + size);
 }
 
 void Detector::run_ended() {

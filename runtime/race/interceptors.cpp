@@ -87,11 +87,15 @@ void record_heap_block(std::uintptr_t start, std::size_t size, std::uint64_t fib
   sh.blocks[start] = HeapBlock{start, size, fiber_id, node};
 }
 
-void forget_heap_block(std::uintptr_t start) {
+std::size_t forget_heap_block(std::uintptr_t start) {
   Inside in;
   HeapShard& sh = shard_of(start);
   std::lock_guard<std::mutex> g(sh.mu);
-  sh.blocks.erase(start);
+  auto it = sh.blocks.find(start);
+  if (it == sh.blocks.end()) return 0;
+  std::size_t size = it->second.size;
+  sh.blocks.erase(it);
+  return size;
 }
 
 bool find_heap_block(std::uintptr_t addr, HeapBlock* out) {

@@ -41,7 +41,8 @@ struct HeapBlock {
 };
 
 void record_heap_block(std::uintptr_t start, std::size_t size, std::uint64_t fiber_id, NodeId node);
-void forget_heap_block(std::uintptr_t start);
+// forget_heap_block: returns the forgotten block's size (0 if unknown).
+std::size_t forget_heap_block(std::uintptr_t start);
 bool find_heap_block(std::uintptr_t addr, HeapBlock* out);
 
 // Depth of detector code on this thread: the interceptors (malloc, pthread
