@@ -131,6 +131,7 @@ SidInfo sid_info(Sid sid, std::string* name) {
 struct SyncVar {
   std::mutex mu;
   VClock clock;
+  bool has_readers = false;  // an RWMutex whose readers released to reader_clock_key
 };
 
 constexpr int kSyncShards = 64;
@@ -174,6 +175,7 @@ void drop_sync_vars_locked(SyncShard& sh, std::uintptr_t lo, std::uintptr_t hi) 
     {
       std::lock_guard<std::mutex> g(v->mu);
       v->clock.clear();
+      v->has_readers = false;
     }
     sh.spare.push_back(v);
     it = sh.vars.erase(it);
@@ -268,37 +270,74 @@ void release_to(AgentState* st, std::uintptr_t addr) {
 // address with bit 63 set (no application address has it).
 constexpr std::uintptr_t reader_clock_key(std::uintptr_t addr) { return addr | (std::uintptr_t{1} << 63); }
 
-// acquire_if_exists: acquire_from, without creating a clock for an address
-// nothing ever released to (a plain Mutex has no reader clock).
-void acquire_if_exists(AgentState* st, std::uintptr_t addr) {
-  SyncShard& sh = sync_shard(addr);
-  SyncVar* v = nullptr;
+// acquire_lock: a Mutex, or an RWMutex's writer side: the last unlock's
+// clock, and for an RWMutex also every unlock_shared's since.
+void acquire_lock(AgentState* st, std::uintptr_t addr) {
+  bool readers;
   {
-    std::lock_guard<std::mutex> g(sh.mu);
-    auto it = sh.vars.find(addr);
-    if (it == sh.vars.end()) return;
-    v = it->second;
+    SyncVar* v = sync_var(addr);
+    std::lock_guard<std::mutex> g(v->mu);
+    st->clock.join(v->clock);
+    readers = v->has_readers;
   }
-  std::lock_guard<std::mutex> g(v->mu);
-  st->clock.join(v->clock);
+  if (readers) acquire_from(st, reader_clock_key(addr));
 }
 
-// The held set: where each lock was taken is the fiber's real stack at the
-// lock call (the runtime's own frames are filtered out when reported).
-void note_locked(AgentState* st, std::uintptr_t addr, bool write) {
+// release_shared: unlock_shared releases to the reader clock, which only the
+// next writer acquires.
+void release_shared(AgentState* st, std::uintptr_t addr) {
+  {
+    SyncVar* v = sync_var(addr);
+    std::lock_guard<std::mutex> g(v->mu);
+    v->has_readers = true;
+  }
+  release_to(st, reader_clock_key(addr));
+}
+
+// acquisition_node: where the lock being taken was taken, as a trie node.
+// Cheap case: the frame walk meets the innermost instrumented call site
+// (the top of st->node); the frame just inside it is the user's lock call,
+// so the node is st->node plus that pc. Else (lock taken from code the pass
+// did not see) the whole walked stack goes into the trie.
+NodeId acquisition_node(AgentState* st) {
   std::uintptr_t pcs[32];
   int n = walk_frame_pointers(reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0)), pcs, 32);
+  std::uintptr_t top = 0;
+  if (st->node != 0) StackTrie::instance().stack(st->node, &top, 1);
+  for (int i = 0; i + 1 < n && top != 0; ++i)
+    if (pcs[i + 1] == top) return st->cache.lookup(st->node, pcs[i]);
   NodeId node = 0;
   for (int i = n - 1; i >= 0; --i) node = st->cache.lookup(node, pcs[i]);
-  st->held.push_back(HeldMutex{addr, write, node});
+  return node;
+}
+
+// set_held: st->held changed; its id comes from the agent's transition memo
+// when this lock/unlock was seen before from the same set (a lock in a loop
+// costs no table lookup), else from the shared table.
+void set_held(AgentState* st, HeldSetId from, const HeldMutex& m, bool add) {
+  const std::uint64_t key = (std::uint64_t{from} << 2) | (std::uint64_t{m.write} << 1) | std::uint64_t{add};
+  for (HeldMemo& e : st->held_memo) {
+    if (e.key == key && e.addr == m.addr && e.node == m.acquired && e.to != kNoHeldSet) {
+      st->held_id = e.to;
+      return;
+    }
+  }
   st->held_id = HeldSets::instance().intern(st->held);
+  st->held_memo[st->held_memo_next++ % kHeldMemo] = HeldMemo{key, m.addr, m.acquired, st->held_id};
+}
+
+void note_locked(AgentState* st, std::uintptr_t addr, bool write) {
+  HeldMutex m{addr, write, acquisition_node(st)};
+  st->held.push_back(m);
+  set_held(st, st->held_id, m, true);
 }
 
 void note_unlocked(AgentState* st, std::uintptr_t addr, bool write) {
   for (auto it = st->held.rbegin(); it != st->held.rend(); ++it) {
     if (it->addr == addr && it->write == write) {
+      HeldMutex m = *it;
       st->held.erase(std::next(it).base());
-      st->held_id = HeldSets::instance().intern(st->held);
+      set_held(st, st->held_id, m, false);
       return;
     }
   }
@@ -533,20 +572,20 @@ class RaceHooks final : public SyncHooks {
     Inside in;
     AgentState* st = state_of(f);
     auto addr = reinterpret_cast<std::uintptr_t>(obj);
-    acquire_from(st, addr);
     switch (op) {
       case SyncOp::mutex:
       case SyncOp::mutex_try:
-        // An RWMutex writer also waits for the readers before it: their
-        // unlock_shared releases went to the reader clock.
-        acquire_if_exists(st, reader_clock_key(addr));
+        // An RWMutex writer also waits for the readers before it.
+        acquire_lock(st, addr);
         note_locked(st, addr, true);
         break;
       case SyncOp::rwmutex_read:
       case SyncOp::rwmutex_read_try:
+        acquire_from(st, addr);
         note_locked(st, addr, false);
         break;
       default:
+        acquire_from(st, addr);
         break;
     }
   }
@@ -563,7 +602,7 @@ class RaceHooks final : public SyncHooks {
         // unlock_shared orders only the next writer, never other readers
         // (readers writing under a read lock still race with each other).
         note_unlocked(st, addr, false);
-        release_to(st, reader_clock_key(addr));
+        release_shared(st, addr);
         break;
       default:
         release_to(st, addr);

@@ -16,6 +16,17 @@
 
 namespace fsan::detail::race {
 
+// HeldMemo: one remembered held-set transition: from set `key >> 2`, adding
+// (key & 1) or removing the mutex (addr, write = key & 2, node) gave `to`.
+inline constexpr int kHeldMemo = 4;
+inline constexpr HeldSetId kNoHeldSet = ~HeldSetId{0};
+struct HeldMemo {
+  std::uint64_t key = 0;
+  std::uintptr_t addr = 0;
+  NodeId node = 0;
+  HeldSetId to = kNoHeldSet;
+};
+
 // AgentState: one per fiber (created at spawn) or foreign thread (lazily).
 // Touched only by its agent, except at spawn (the parent seeds the clock).
 struct AgentState {
@@ -31,6 +42,8 @@ struct AgentState {
   int ignore = 0;
   std::vector<HeldMutex> held;  // mutexes held now, in acquisition order
   HeldSetId held_id = 0;        // == HeldSets::intern(held)
+  HeldMemo held_memo[kHeldMemo];  // recent held-set transitions (detector.cpp set_held)
+  unsigned held_memo_next = 0;
 };
 
 struct HeapBlock {
