@@ -668,6 +668,7 @@ bool Instrumenter::instrumentMemIntrinsic(MemIntrinsic* MI) {
         hook(isa<MemCpyInst>(MT) ? "__fsan_memcpy" : "__fsan_memmove", Int8PtrTy, {Int8PtrTy, Int8PtrTy, IntptrTy}),
         {Dst, IRB.CreatePointerCast(MT->getRawSource(), Int8PtrTy), Len});
   } else {
+    ++S.SkippedOtherMemIntrinsics;
     return false;
   }
   MI->eraseFromParent();

@@ -276,7 +276,12 @@ Chan<Unit> Context::done() const {
   detail::LockGuard g(n->lock);
   if (!n->done_made.load(std::memory_order_relaxed)) {
     n->done = make_chan<Unit>();
-    if (n->err.load(std::memory_order_relaxed) != CtxError::none) n->done.close();
+    if (n->err.load(std::memory_order_relaxed) != CtxError::none) {
+      // Made after the cancel: the close below is this fiber's, so it must
+      // carry the canceller's release for receivers on done() to observe it.
+      FSAN_HOOK(on_acquire(detail::current_agent(), n, detail::SyncOp::context));
+      n->done.close();
+    }
     n->done_made.store(true, std::memory_order_release);
   }
   return n->done;

@@ -12,6 +12,7 @@
 namespace fsan::detail {
 
 SyncHooks* g_sync_hooks = nullptr;
+thread_local int t_hook_depth = 0;
 void (*g_run_end_hook)() = nullptr;
 
 namespace {

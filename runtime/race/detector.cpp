@@ -29,6 +29,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
@@ -38,6 +39,7 @@
 #include "base/stack_trace.hpp"
 #include "base/symbolizer.hpp"
 #include "hooks/sync_hooks.hpp"
+#include "race/held_set.hpp"
 #include "race/race_state.hpp"
 #include "race/shadow.hpp"
 #include "race/stack_trie.hpp"
@@ -62,13 +64,15 @@ constexpr Sid kMaxSid = (1u << 20) - 1;
 constexpr std::size_t kSidQuarantine = 256;
 constexpr int kSidHistory = 4;  // owners remembered per sid, for reports
 
+// SidInfo: who held a sid from epoch `start` on, for reports about an access
+// made by a fiber that may have exited since. Compact: the creation stack is
+// a stack-trie node, and the name an index into interned names (0 = none).
 struct SidInfo {
   Epoch start = 0;  // the owner's first epoch in this sid
+  std::uint32_t name_id = 0;
   std::uint64_t fiber_id = 0;
-  std::string name;
   std::uint64_t parent_id = 0;
-  std::uintptr_t created[8] = {};
-  int n_created = 0;
+  NodeId created = 0;
 };
 
 struct Sids {
@@ -78,6 +82,8 @@ struct Sids {
   std::vector<Epoch> last_epoch = std::vector<Epoch>(kMaxSid + 1, 0);
   // info[sid][k]: the sid's owners, newest first (at most kSidHistory).
   std::vector<std::vector<SidInfo>> info = std::vector<std::vector<SidInfo>>(1024);
+  std::vector<std::string> names = std::vector<std::string>(1);  // interned; [0] = ""
+  std::unordered_map<std::string, std::uint32_t> name_ids;
 };
 
 Sids& sids() {
@@ -86,6 +92,11 @@ Sids& sids() {
 }
 
 Sid alloc_sid(const Fiber* f, Epoch* start) {
+  // The creation stack, outermost frame first, as a trie node (outside the
+  // sid lock: the trie has its own).
+  NodeId created = 0;
+  for (int i = std::min<int>(f->n_created, 32) - 1; i >= 0; --i)
+    created = StackTrie::instance().child(created, f->created_pcs[i]);
   Sids& s = sids();
   std::lock_guard<std::mutex> g(s.mu);
   Sid sid;
@@ -105,14 +116,13 @@ Sid alloc_sid(const Fiber* f, Epoch* start) {
   if (sid >= s.info.size()) s.info.resize(std::min<std::size_t>(kMaxSid + 1, s.info.size() * 2 + sid));
   std::vector<SidInfo>& owners = s.info[sid];
   if (owners.size() >= static_cast<std::size_t>(kSidHistory)) owners.pop_back();
-  owners.insert(owners.begin(), SidInfo{});
-  SidInfo& in = owners.front();
-  in.start = *start;
-  in.fiber_id = f->id;
-  in.name = f->name;
-  in.parent_id = f->parent_id;
-  in.n_created = std::min<int>(f->n_created, 8);
-  for (int i = 0; i < in.n_created; ++i) in.created[i] = f->created_pcs[i];
+  std::uint32_t name_id = 0;
+  if (!f->name.empty()) {
+    auto [it, fresh] = s.name_ids.emplace(f->name, static_cast<std::uint32_t>(s.names.size()));
+    if (fresh) s.names.push_back(f->name);
+    name_id = it->second;
+  }
+  owners.insert(owners.begin(), SidInfo{*start, name_id, f->id, f->parent_id, created});
   return sid;
 }
 
@@ -124,31 +134,41 @@ void free_sid(Sid sid, Epoch last) {
   s.free.push_back(sid);
 }
 
-// sid_info: who owned `sid` at `epoch`; fiber_id 0 when that owner has
-// left the sid's history.
-SidInfo sid_info(Sid sid, Epoch epoch) {
+// sid_info: who owned `sid` at `epoch` (and its name); fiber_id 0 when that
+// owner has left the sid's short history.
+SidInfo sid_info(Sid sid, Epoch epoch, std::string* name) {
   Sids& s = sids();
   std::lock_guard<std::mutex> g(s.mu);
   if (sid < s.info.size())
     for (const SidInfo& in : s.info[sid])
-      if (in.start <= epoch) return in;
-  SidInfo unknown;
-  unknown.name = "(an exited fiber)";
-  return unknown;
+      if (in.start <= epoch) {
+        *name = s.names[in.name_id];
+        return in;
+      }
+  *name = "(an exited fiber)";
+  return SidInfo{};
 }
 
 // ---------------------------------------------------------------------------
-// Sync variables: one clock per synchronizing address.
+// Sync variables: one clock per synchronizing address. Memory that is
+// allocated anew (a heap block, a dead fiber's stack) drops the clocks of
+// the addresses in it, so a channel or mutex reusing an address never
+// inherits its predecessor's clock (that would hide races). Shards are
+// 64 KiB address regions so a range is a few ordered-map erases.
 
 struct SyncVar {
   std::mutex mu;
   VClock clock;
+  bool has_readers = false;  // an RWMutex whose readers released to reader_clock_key
 };
 
 constexpr int kSyncShards = 64;
+constexpr int kSyncRegionShift = 16;
 struct SyncShard {
   std::mutex mu;
-  std::unordered_map<std::uintptr_t, SyncVar*> vars;
+  std::map<std::uintptr_t, SyncVar*> vars;
+  std::vector<SyncVar*> spare;  // dropped vars, cleared, for reuse (never freed: a
+                                // stale pointer held across a drop stays valid)
 };
 
 SyncShard* sync_shards() {
@@ -156,12 +176,57 @@ SyncShard* sync_shards() {
   return s;
 }
 
+SyncShard& sync_shard(std::uintptr_t addr) {
+  // Bit 63 (reader_clock_key) maps to the same shard as its base address.
+  return sync_shards()[(addr >> kSyncRegionShift) % kSyncShards];
+}
+
 SyncVar* sync_var(std::uintptr_t addr) {
-  SyncShard& sh = sync_shards()[(addr >> 4) % kSyncShards];
+  SyncShard& sh = sync_shard(addr);
   std::lock_guard<std::mutex> g(sh.mu);
   SyncVar*& v = sh.vars[addr];
-  if (v == nullptr) v = new SyncVar();
+  if (v == nullptr) {
+    if (!sh.spare.empty()) {
+      v = sh.spare.back();
+      sh.spare.pop_back();
+    } else {
+      v = new SyncVar();
+    }
+  }
   return v;
+}
+
+void drop_sync_vars_locked(SyncShard& sh, std::uintptr_t lo, std::uintptr_t hi) {
+  auto it = sh.vars.lower_bound(lo);
+  while (it != sh.vars.end() && it->first < hi) {
+    SyncVar* v = it->second;
+    {
+      std::lock_guard<std::mutex> g(v->mu);
+      v->clock.clear();
+      v->has_readers = false;
+    }
+    sh.spare.push_back(v);
+    it = sh.vars.erase(it);
+  }
+}
+
+// drop_sync_vars: forgets the clocks of every address in [lo, hi).
+void drop_sync_vars(std::uintptr_t lo, std::uintptr_t hi) {
+  constexpr std::uintptr_t kReader = std::uintptr_t{1} << 63;
+  auto drop_in = [&](SyncShard& sh, std::uintptr_t a, std::uintptr_t b) {
+    std::lock_guard<std::mutex> g(sh.mu);
+    if (sh.vars.empty()) return;
+    drop_sync_vars_locked(sh, a, b);
+    drop_sync_vars_locked(sh, a | kReader, b | kReader);
+  };
+  if (((hi - lo) >> kSyncRegionShift) >= kSyncShards) {
+    for (int i = 0; i < kSyncShards; ++i) drop_in(sync_shards()[i], lo, hi);
+    return;
+  }
+  for (std::uintptr_t r = lo >> kSyncRegionShift; r <= (hi - 1) >> kSyncRegionShift; ++r) {
+    std::uintptr_t a = std::max(lo, r << kSyncRegionShift), b = std::min(hi, (r + 1) << kSyncRegionShift);
+    drop_in(sync_shard(a), a, b);
+  }
 }
 
 void reset_sync_vars() {
@@ -170,6 +235,8 @@ void reset_sync_vars() {
     std::lock_guard<std::mutex> g(sh.mu);
     for (auto& [a, v] : sh.vars) delete v;
     sh.vars.clear();
+    for (SyncVar* v : sh.spare) delete v;
+    sh.spare.clear();
   }
 }
 
@@ -227,6 +294,83 @@ void release_to(AgentState* st, std::uintptr_t addr) {
   tick(st);
 }
 
+// RWMutex readers release to a clock of their own, keyed off the mutex's
+// address with bit 63 set (no application address has it).
+constexpr std::uintptr_t reader_clock_key(std::uintptr_t addr) { return addr | (std::uintptr_t{1} << 63); }
+
+// acquire_lock: a Mutex, or an RWMutex's writer side: the last unlock's
+// clock, and for an RWMutex also every unlock_shared's since.
+void acquire_lock(AgentState* st, std::uintptr_t addr) {
+  bool readers;
+  {
+    SyncVar* v = sync_var(addr);
+    std::lock_guard<std::mutex> g(v->mu);
+    st->clock.join(v->clock);
+    readers = v->has_readers;
+  }
+  if (readers) acquire_from(st, reader_clock_key(addr));
+}
+
+// release_shared: unlock_shared releases to the reader clock, which only the
+// next writer acquires.
+void release_shared(AgentState* st, std::uintptr_t addr) {
+  {
+    SyncVar* v = sync_var(addr);
+    std::lock_guard<std::mutex> g(v->mu);
+    v->has_readers = true;
+  }
+  release_to(st, reader_clock_key(addr));
+}
+
+// acquisition_node: where the lock being taken was taken, as a trie node.
+// Cheap case: the frame walk meets the innermost instrumented call site
+// (the top of st->node); the frame just inside it is the user's lock call,
+// so the node is st->node plus that pc. Else (lock taken from code the pass
+// did not see) the whole walked stack goes into the trie.
+NodeId acquisition_node(AgentState* st) {
+  std::uintptr_t pcs[32];
+  int n = walk_frame_pointers(reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0)), pcs, 32);
+  std::uintptr_t top = 0;
+  if (st->node != 0) StackTrie::instance().stack(st->node, &top, 1);
+  for (int i = 0; i + 1 < n && top != 0; ++i)
+    if (pcs[i + 1] == top) return st->cache.lookup(st->node, pcs[i]);
+  NodeId node = 0;
+  for (int i = n - 1; i >= 0; --i) node = st->cache.lookup(node, pcs[i]);
+  return node;
+}
+
+// set_held: st->held changed; its id comes from the agent's transition memo
+// when this lock/unlock was seen before from the same set (a lock in a loop
+// costs no table lookup), else from the shared table.
+void set_held(AgentState* st, HeldSetId from, const HeldMutex& m, bool add) {
+  const std::uint64_t key = (std::uint64_t{from} << 2) | (std::uint64_t{m.write} << 1) | std::uint64_t{add};
+  for (HeldMemo& e : st->held_memo) {
+    if (e.key == key && e.addr == m.addr && e.node == m.acquired && e.to != kNoHeldSet) {
+      st->held_id = e.to;
+      return;
+    }
+  }
+  st->held_id = HeldSets::instance().intern(st->held);
+  st->held_memo[st->held_memo_next++ % kHeldMemo] = HeldMemo{key, m.addr, m.acquired, st->held_id};
+}
+
+void note_locked(AgentState* st, std::uintptr_t addr, bool write) {
+  HeldMutex m{addr, write, acquisition_node(st)};
+  st->held.push_back(m);
+  set_held(st, st->held_id, m, true);
+}
+
+void note_unlocked(AgentState* st, std::uintptr_t addr, bool write) {
+  for (auto it = st->held.rbegin(); it != st->held.rend(); ++it) {
+    if (it->addr == addr && it->write == write) {
+      HeldMutex m = *it;
+      st->held.erase(std::next(it).base());
+      set_held(st, st->held_id, m, false);
+      return;
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Benign races (annotate_benign_race) and reporting
 
@@ -255,8 +399,20 @@ Location locate(std::uintptr_t addr, std::size_t size);
 // ThreadSanitizer's suppress_equal_addresses.
 std::unordered_map<std::uintptr_t, bool> g_reported;
 
+std::vector<HeldLock> describe_held(const std::vector<HeldMutex>& set) {
+  std::vector<HeldLock> out;
+  for (const HeldMutex& m : set) {
+    HeldLock h;
+    h.addr = m.addr;
+    h.write = m.write;
+    h.acquired_at = filter_user_frames(frames_of(m.acquired));
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
 FSAN_NOINLINE void report_race(AgentState* st, std::uintptr_t pc, std::uintptr_t addr, std::size_t size, bool is_write,
-                              bool is_atomic, Cell prev, NodeId prev_node) {
+                              bool is_atomic, Cell prev, NodeId prev_node, HeldSetId prev_held) {
   if (is_benign(addr, size)) return;
   {
     std::lock_guard<std::mutex> g(g_report_mu);
@@ -273,14 +429,17 @@ FSAN_NOINLINE void report_race(AgentState* st, std::uintptr_t pc, std::uintptr_t
   cur.addr = addr;
   cur.atomic = is_atomic;
   cur.stack = filter_user_frames(frames_of(cur_node));
+  cur.held = describe_held(st->held);
   Access old;
-  SidInfo pinfo = sid_info(prev.sid(), prev.epoch());
+  std::string pname;
+  SidInfo pinfo = sid_info(prev.sid(), prev.epoch(), &pname);
   old.fiber = pinfo.fiber_id;
   old.op = prev.write() ? "write" : "read";
   old.size = static_cast<std::size_t>(__builtin_popcount(prev.mask()));
   old.addr = (addr & ~std::uintptr_t{7}) + static_cast<std::uintptr_t>(__builtin_ctz(prev.mask() | 0x100));
   old.atomic = prev.atomic();
   old.stack = filter_user_frames(frames_of(prev_node));
+  old.held = describe_held(HeldSets::instance().get(prev_held));
   f.accesses.push_back(std::move(cur));
   f.accesses.push_back(std::move(old));
   // Both fibers, with their creation stacks.
@@ -289,10 +448,10 @@ FSAN_NOINLINE void report_race(AgentState* st, std::uintptr_t pc, std::uintptr_t
   f.fibers.push_back(std::move(a));
   FiberInfo b;
   b.id = pinfo.fiber_id;
-  b.name = pinfo.name;
+  b.name = pname;
   b.parent_id = pinfo.parent_id;
   b.state = "unknown";
-  if (pinfo.n_created > 0) b.created_at = filter_user_frames(symbolize(pinfo.created, pinfo.n_created));
+  if (pinfo.created != 0) b.created_at = filter_user_frames(frames_of(pinfo.created));
   f.fibers.push_back(std::move(b));
   f.location = locate(addr, size);
   publish_finding(std::move(f));
@@ -369,7 +528,9 @@ FSAN_ALWAYS_INLINE void check_granule(AgentState* st, std::uintptr_t pc, std::ui
     }
     if (c.sid() == sid) {
       // Our own earlier access: a write covering this one makes it redundant.
-      if (c.mask() == mask && (c.write() || !is_write) && c.atomic() == is_atomic && c.epoch() == st->epoch) return;
+      if (c.mask() == mask && (c.write() || !is_write) && c.atomic() == is_atomic && c.epoch() == st->epoch &&
+          g->held[i].load(std::memory_order_relaxed) == st->held_id)
+        return;
       if (c.mask() == mask || (c.mask() & mask) == c.mask()) own_slot = i;
       continue;
     }
@@ -383,7 +544,7 @@ FSAN_ALWAYS_INLINE void check_granule(AgentState* st, std::uintptr_t pc, std::ui
     if (!c.write() && !is_write) continue;
     if (c.atomic() && is_atomic) continue;
     report_race(st, pc, access_addr, access_size, is_write, is_atomic, c,
-                g->origins[i].load(std::memory_order_relaxed));
+                g->origins[i].load(std::memory_order_relaxed), g->held[i].load(std::memory_order_relaxed));
     // Keep the racy cell: later accesses of other fibers are checked too.
   }
   // Replacement: our own older cell, a free one, one already ordered before
@@ -399,6 +560,7 @@ FSAN_ALWAYS_INLINE void check_granule(AgentState* st, std::uintptr_t pc, std::ui
   if (g->cells[slot].compare_exchange_strong(expected, Cell::make(sid, st->epoch, mask, is_write, is_atomic).raw,
                                             std::memory_order_acq_rel)) {
     g->origins[slot].store(st->cache.lookup(st->node, pc), std::memory_order_relaxed);
+    g->held[slot].store(st->held_id, std::memory_order_relaxed);
     return;
   }
   }
@@ -419,6 +581,13 @@ class RaceHooks final : public SyncHooks {
   }
   void on_exit(Fiber* f) override {
   Inside in;
+    // The stack goes back to the pool and will hold another fiber's frames:
+    // its accesses and clocks must not look like that fiber's history.
+    if (f->stack_lo != nullptr) {
+      auto lo = reinterpret_cast<std::uintptr_t>(f->stack_lo), hi = reinterpret_cast<std::uintptr_t>(f->stack_hi);
+      release_range(lo, hi - lo);
+      drop_sync_vars(lo, hi);
+    }
     auto* st = static_cast<AgentState*>(f->race);
     if (st == nullptr) return;
     free_sid(st->sid, st->epoch);
@@ -427,13 +596,46 @@ class RaceHooks final : public SyncHooks {
   }
   void on_block(Fiber*, WaitReason, const void*) override {}
   void on_unblock(Fiber*, Fiber*) override {}
-  void on_acquire(Fiber* f, const void* obj, SyncOp) override {
+  void on_acquire(Fiber* f, const void* obj, SyncOp op) override {
     Inside in;
-    acquire_from(state_of(f), reinterpret_cast<std::uintptr_t>(obj));
+    AgentState* st = state_of(f);
+    auto addr = reinterpret_cast<std::uintptr_t>(obj);
+    switch (op) {
+      case SyncOp::mutex:
+      case SyncOp::mutex_try:
+        // An RWMutex writer also waits for the readers before it.
+        acquire_lock(st, addr);
+        note_locked(st, addr, true);
+        break;
+      case SyncOp::rwmutex_read:
+      case SyncOp::rwmutex_read_try:
+        acquire_from(st, addr);
+        note_locked(st, addr, false);
+        break;
+      default:
+        acquire_from(st, addr);
+        break;
+    }
   }
-  void on_release(Fiber* f, const void* obj, SyncOp) override {
+  void on_release(Fiber* f, const void* obj, SyncOp op) override {
     Inside in;
-    release_to(state_of(f), reinterpret_cast<std::uintptr_t>(obj));
+    AgentState* st = state_of(f);
+    auto addr = reinterpret_cast<std::uintptr_t>(obj);
+    switch (op) {
+      case SyncOp::mutex:
+        note_unlocked(st, addr, true);
+        release_to(st, addr);
+        break;
+      case SyncOp::rwmutex_read:
+        // unlock_shared orders only the next writer, never other readers
+        // (readers writing under a read lock still race with each other).
+        note_unlocked(st, addr, false);
+        release_shared(st, addr);
+        break;
+      default:
+        release_to(st, addr);
+        break;
+    }
   }
 };
 
@@ -543,6 +745,7 @@ void Detector::annotate_benign_race(const void* addr, std::size_t size) {
 void Detector::on_alloc(std::uintptr_t addr, std::size_t size) {
   Inside in;
   reset_range(addr, size);
+  if (size > 0) drop_sync_vars(addr, addr + size);
   AgentState* st = current_state();
   if (st == nullptr) return;
   record_heap_block(addr, size, st->fiber->id, st->cache.lookup(st->node, reinterpret_cast<std::uintptr_t>(__builtin_return_address(0))));
@@ -550,7 +753,9 @@ void Detector::on_alloc(std::uintptr_t addr, std::size_t size) {
 
 void Detector::on_free(std::uintptr_t addr) {
   Inside in;
-  forget_heap_block(addr);
+  // A freed channel's or mutex's clock is dead weight (it is dropped again
+  // when the memory is reused, for blocks freed where we did not see it).
+  if (std::size_t size = forget_heap_block(addr)) drop_sync_vars(addr, addr + size);
 }
 
 void Detector::run_ended() {
@@ -562,6 +767,7 @@ void Detector::run_ended() {
   }
   reset_all();
   reset_sync_vars();
+  HeldSets::instance().reset();
 }
 
 }  // namespace fsan::detail::race

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "hooks/sync_hooks.hpp"
 #include "race/detector.hpp"
 #include "race/race_state.hpp"
 
@@ -36,7 +37,9 @@ struct Intercepted {
   Intercepted() { set_in_interceptor(true); }
   ~Intercepted() { set_in_interceptor(false); }
 };
-inline bool watching() { return Detector::on() && t_depth == 0; }
+// Not watching: the detector's own work, or a runtime hook (a detector's
+// internal locks are not user synchronization).
+inline bool watching() { return Detector::on() && t_depth == 0 && t_hook_depth == 0; }
 
 constexpr int kHeapShards = 64;
 struct HeapShard {
@@ -84,11 +87,15 @@ void record_heap_block(std::uintptr_t start, std::size_t size, std::uint64_t fib
   sh.blocks[start] = HeapBlock{start, size, fiber_id, node};
 }
 
-void forget_heap_block(std::uintptr_t start) {
+std::size_t forget_heap_block(std::uintptr_t start) {
   Inside in;
   HeapShard& sh = shard_of(start);
   std::lock_guard<std::mutex> g(sh.mu);
-  sh.blocks.erase(start);
+  auto it = sh.blocks.find(start);
+  if (it == sh.blocks.end()) return 0;
+  std::size_t size = it->second.size;
+  sh.blocks.erase(it);
+  return size;
 }
 
 bool find_heap_block(std::uintptr_t addr, HeapBlock* out) {

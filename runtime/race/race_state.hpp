@@ -9,12 +9,24 @@
 #include <fsan/finding.hpp>
 
 #include "base/internal_scope.hpp"
+#include "race/held_set.hpp"
 #include "race/stack_trie.hpp"
 #include "report/report.hpp"
 #include "race/vector_clock.hpp"
 #include "sched/fiber.hpp"
 
 namespace fsan::detail::race {
+
+// HeldMemo: one remembered held-set transition: from set `key >> 2`, adding
+// (key & 1) or removing the mutex (addr, write = key & 2, node) gave `to`.
+inline constexpr int kHeldMemo = 4;
+inline constexpr HeldSetId kNoHeldSet = ~HeldSetId{0};
+struct HeldMemo {
+  std::uint64_t key = 0;
+  std::uintptr_t addr = 0;
+  NodeId node = 0;
+  HeldSetId to = kNoHeldSet;
+};
 
 // AgentState: one per fiber (created at spawn) or foreign thread (lazily).
 // Touched only by its agent, except at spawn (the parent seeds the clock).
@@ -29,6 +41,10 @@ struct AgentState {
   bool has_fence_release = false;
   VClock fence_acquire;  // what relaxed loads read since the last acquire fence
   int ignore = 0;
+  std::vector<HeldMutex> held;  // mutexes held now, in acquisition order
+  HeldSetId held_id = 0;        // == HeldSets::intern(held)
+  HeldMemo held_memo[kHeldMemo];  // recent held-set transitions (detector.cpp set_held)
+  unsigned held_memo_next = 0;
 };
 
 struct HeapBlock {
@@ -39,7 +55,8 @@ struct HeapBlock {
 };
 
 void record_heap_block(std::uintptr_t start, std::size_t size, std::uint64_t fiber_id, NodeId node);
-void forget_heap_block(std::uintptr_t start);
+// forget_heap_block: returns the forgotten block's size (0 if unknown).
+std::size_t forget_heap_block(std::uintptr_t start);
 bool find_heap_block(std::uintptr_t addr, HeapBlock* out);
 
 // Depth of detector code on this thread: the interceptors (malloc, pthread

@@ -75,6 +75,33 @@ void reset_range(std::uintptr_t addr, std::size_t size) {
   }
 }
 
+void release_range(std::uintptr_t addr, std::size_t size) {
+  constexpr std::uintptr_t kPage = 4096;
+  std::uintptr_t end = (addr + size) & ~std::uintptr_t{7};
+  addr = (addr + 7) & ~std::uintptr_t{7};
+  while (addr < end && addr < kAppLimit) {
+    std::size_t idx = addr >> kChunkShift;
+    std::uintptr_t chunk_end = (static_cast<std::uintptr_t>(idx) + 1) << kChunkShift;
+    std::uintptr_t stop = end < chunk_end ? end : chunk_end;
+    GranuleShadow* c = top()[idx].load(std::memory_order_acquire);
+    if (c != nullptr) {
+      auto from = reinterpret_cast<std::uintptr_t>(c + ((addr >> 3) & (kGranulesPerChunk - 1)));
+      std::uintptr_t to = from + ((stop - addr) >> 3) * sizeof(GranuleShadow);
+      std::uintptr_t page_lo = (from + kPage - 1) & ~(kPage - 1), page_hi = to & ~(kPage - 1);
+      if (page_lo < page_hi) {
+        // Whole shadow pages go back to the kernel (read back as zeros);
+        // only the partial edges are written.
+        std::memset(reinterpret_cast<void*>(from), 0, page_lo - from);
+        madvise(reinterpret_cast<void*>(page_lo), page_hi - page_lo, MADV_DONTNEED);
+        std::memset(reinterpret_cast<void*>(page_hi), 0, to - page_hi);
+      } else {
+        std::memset(reinterpret_cast<void*>(from), 0, to - from);
+      }
+    }
+    addr = stop;
+  }
+}
+
 void reset_all() {
   std::lock_guard<std::mutex> g(g_chunks_mu);
   for (GranuleShadow* c : g_chunks) madvise(c, kChunkShadowBytes, MADV_DONTNEED);

@@ -1,10 +1,12 @@
 // Shadow memory: for every 8-byte granule of application memory, kCells
 // cells recording recent accesses, plus each cell's origin (the stack-trie
-// node of the access, so the previous access's stack is always available).
+// node of the access, so the previous access's stack is always available)
+// and the locks its fiber held then (an interned held-set id, as TSan keeps
+// mutex sets in its trace; race/held_set.hpp).
 // Direct-mapped through a two-level table: the top level (one pointer per
 // 4 MiB of the 47-bit address space, 256 MiB reserved, committed lazily)
 // points at chunk shadows that are mmap'ed on first touch (NORESERVE, so
-// only touched pages cost memory). Shadow is 3x application memory.
+// only touched pages cost memory). Shadow is 4x application memory.
 //
 // Cell layout (64 bits; 0 = empty):
 //   sid:20 | epoch:32 | mask:8 (bytes of the granule) | write:1 | atomic:1
@@ -39,18 +41,22 @@ struct Cell {
 };
 static_assert(sizeof(Cell) == 8);
 
-// One granule's shadow: the cells, then their origins.
+// One granule's shadow: the cells, then their origins and held sets.
 struct GranuleShadow {
   std::atomic<std::uint64_t> cells[kCells];
   std::atomic<std::uint32_t> origins[kCells];
+  std::atomic<std::uint32_t> held[kCells];
 };
-static_assert(sizeof(GranuleShadow) == 24);
+static_assert(sizeof(GranuleShadow) == 32);
 
 // granule_shadow: the shadow of the granule holding addr (nullptr outside
 // the application range).
 GranuleShadow* granule_shadow(std::uintptr_t addr);
 // reset_range: forgets every access to [addr, addr+size) (new allocations).
 void reset_range(std::uintptr_t addr, std::size_t size);
+// release_range: reset_range for large ranges (a dead fiber's stack): whole
+// shadow pages are returned to the kernel instead of being written.
+void release_range(std::uintptr_t addr, std::size_t size);
 // reset_all: forgets everything (between runs).
 void reset_all();
 // shadow_bytes: committed-or-reserved shadow (for stats).

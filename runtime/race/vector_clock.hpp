@@ -62,7 +62,9 @@ class VClock {
     }
     v_.swap(out);
   }
-  void clear() { v_.clear(); }
+  // clear: empties the clock and frees its memory (a dropped sync var's
+  // clock may have held a million entries).
+  void clear() { std::vector<Entry>().swap(v_); }
   std::size_t size() const { return v_.size(); }
 
  private:

@@ -20,6 +20,7 @@
 #include "base/stack_trace.hpp"
 #include "base/symbolizer.hpp"
 #include "report/report.hpp"
+#include "report/suppressions.hpp"
 #include "sched/foreign.hpp"
 #include "sched/park.hpp"
 #include "sched/scheduler.hpp"
@@ -244,6 +245,7 @@ void end_run_reports() {}
 
 bool publish_finding(Finding f, std::string* id) {
   InternalScope internal;  // the store's lock is not user synchronization
+  if (suppressed(f)) return false;  // suppressions=FILE: as if never found
   // Signature: kind + where each involved stack starts (module+offset, so it
   // is stable across runs of the same binary and needs no debug info).
   std::string sig = to_string(f.kind);

@@ -162,6 +162,10 @@ void print_race(std::ostringstream& out, const Finding& f) {
     print_fiber_ref(out, a.fiber, fi != nullptr ? fi->name : "");
     out << ":\n";
     print_stack(out, a.stack, "    ");
+    for (const HeldLock& h : a.held) {
+      out << "    Mutex " << hex(h.addr) << " (" << (h.write ? "write" : "read") << ") held, acquired at:\n";
+      print_stack(out, h.acquired_at, "      ");
+    }
     out << "\n";
   }
   if (f.location) {

@@ -17,6 +17,7 @@
 #include "chan/waiter.hpp"
 #include "hooks/sync_hooks.hpp"
 #include "report/report.hpp"
+#include "report/suppressions.hpp"
 #include "sched/context.hpp"
 #include "sched/foreign.hpp"
 #include "sched/overflow.hpp"
@@ -767,6 +768,7 @@ int run_main(const Options& given, void (*main_fn)(void*), void* arg) {
   }
   Options o = given;
   if (!apply_env_options(o)) return 2;
+  if (!load_suppressions(o.suppressions)) return 2;  // a bad file is refused, like TSan's
   if (o.help) std::fputs(options_help().c_str(), stderr);  // and run anyway, as the sanitizers do
   Scheduler* expected = nullptr;
   auto* s = new Scheduler(o);

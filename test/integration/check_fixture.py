@@ -72,7 +72,9 @@ class Fixture:
                     except ValueError:
                         raise HeaderError("%s: FSAN-EXIT wants a number, got %r" % (where, value))
                 elif name == "FSAN-OPTIONS":
-                    self.options.append(value)
+                    # %S: the fixture's directory (as in lit), for files
+                    # such as suppressions= that sit next to the fixture.
+                    self.options.append(value.replace("%S", os.path.dirname(os.path.abspath(self.path))))
                 elif name == "FSAN-ALLOW":
                     self.allow.update(value.replace(",", " ").split())
                 else:

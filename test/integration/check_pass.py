@@ -107,6 +107,21 @@ def check_cxx(c, level, ir, fns, st):
         c.expect(stat(st, "vtable pointer loads") >= 1, "no vtable load skipped")
     c.expect(stat(st, "accesses to non-escaping allocas") >= 1, "no non-escaping alloca skipped")
     c.expect(stat(st, "reads of constant globals") >= 1, "no constant-global read skipped")
+    # Every skip reason a source file can trigger portably is counted.
+    c.expect(stat(st, "functions with disable_sanitizer_instrumentation") >= 1, "attr_quiet_fn not counted")
+    aq = fns.get("attr_quiet_fn", "")
+    c.expect(aq and "@__fsan_" not in aq, "attr_quiet_fn (disable_sanitizer_instrumentation) was instrumented")
+    c.expect(stat(st, "reads followed by a write") >= 1, "read_then_write: covered read not counted")
+    c.expect(not re.search(r"@__fsan_read8\(", fns.get("read_then_write", "")),
+             "read_then_write: the covered read of g8 was instrumented")
+    c.expect(stat(st, "functions without calls or instrumented accesses") >= 1, "leaf_pure not counted")
+    c.expect("@__fsan_" not in fns.get("leaf_pure", "@__fsan_"), "leaf_pure got hooks")
+    c.expect(stat(st, "memory intrinsics touching only non-escaping") >= 1, "local_memset not counted")
+    c.expect(stat(st, "accesses outside address space 0") >= 1, "other_address_space not counted")
+    c.expect(not re.search(r"@__fsan_(read|write)", fns.get("other_address_space", "")),
+             "other_address_space: an addrspace(256) access was instrumented")
+    c.expect(stat(st, "functions of namespace fsan") >= 1, "fsan::sample functions not counted")
+    stat(st, "memory intrinsics of a kind with no hook")  # printed (KeyError otherwise)
 
 
 def check_c(c, level, ir, fns, st):

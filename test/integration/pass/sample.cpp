@@ -75,6 +75,22 @@ __attribute__((noinline)) int escaping_local() {
 
 FSAN_NO_SANITIZE void quiet_fn() { g_quiet++; }
 
+// Skips with their own counters (check_pass.py asserts each is counted).
+__attribute__((disable_sanitizer_instrumentation)) void attr_quiet_fn() { g_quiet++; }
+// The read of g8 is covered by the write after it (no call in between).
+__attribute__((noinline)) void read_then_write() { g8 = g8 * 3 + 1; }
+// No call, no access to shared memory: no entry/exit either.
+__attribute__((noinline)) int leaf_pure(int x) { return x * 3 + 1; }
+// memset of a private buffer: no hook.
+__attribute__((noinline)) int local_memset(int n) {
+  char buf[64];
+  std::memset(buf, n, sizeof buf);
+  buf[(n * 7) & 63] = 1;
+  return buf[n & 63];
+}
+// Another address space (e.g. GPU or segment-relative memory): left alone.
+__attribute__((noinline)) int other_address_space(__attribute__((address_space(256))) int* p) { return *p; }
+
 // The exceptional path leaves through __fsan_func_exit too.
 __attribute__((noinline)) void may_throw_caller() {
   thrower();

@@ -5,12 +5,17 @@
 // here affects nothing else.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <string>
 
 #include <fsan/fsan.hpp>
 
 #include "race/race_abi.h"
+#include "report/report.hpp"
 
 namespace {
 
@@ -316,6 +321,169 @@ TEST_P(RaceTest, HeapRaceReportsTheBlockAndItsAllocation) {
   ASSERT_TRUE(fs[0].location.has_value());
   EXPECT_EQ(fs[0].location->kind, "heap");
   EXPECT_EQ(fs[0].location->size, sizeof(int) * 4);
+}
+
+// Locks held: each access lists the mutexes its fiber held then, with where
+// they were taken; the previous access's set comes from its shadow cell.
+TEST_P(RaceTest, ReportListsLocksHeldAtBothAccesses) {
+  static int x = 0;
+  static fsan::Mutex a, b;
+  static fsan::RWMutex rw;
+  auto fs = run([] {
+    auto first_done = fsan::make_chan<int>();
+    auto done = fsan::make_chan<int>();
+    fsan::go([=] {
+      a.lock();
+      rw.lock_shared();
+      write_int(&x);  // holds a (write) and rw (read)
+      rw.unlock_shared();
+      a.unlock();
+      first_done.close();
+    });
+    fsan::go([=] {
+      b.lock();
+      write_int(&x);  // holds only b: unordered with the first write
+      b.unlock();
+      done.send(1);
+    });
+    done.recv();
+    first_done.recv();
+  });
+  ASSERT_EQ(races(fs), 1u);
+  const fsan::Finding& f = fs[0];
+  ASSERT_EQ(f.accesses.size(), 2u);
+  auto holds = [](const fsan::Access& acc, const void* m, bool write) {
+    for (const auto& h : acc.held)
+      if (h.addr == reinterpret_cast<std::uintptr_t>(m) && h.write == write) return !h.acquired_at.empty();
+    return false;
+  };
+  // Either fiber may have written first; one access holds {a, rw(read)}, the other {b}.
+  const fsan::Access& with_a = holds(f.accesses[0], &a, true) ? f.accesses[0] : f.accesses[1];
+  const fsan::Access& with_b = &with_a == &f.accesses[0] ? f.accesses[1] : f.accesses[0];
+  ASSERT_EQ(with_a.held.size(), 2u);
+  EXPECT_TRUE(holds(with_a, &a, true));
+  EXPECT_TRUE(holds(with_a, &rw, false));
+  ASSERT_EQ(with_b.held.size(), 1u);
+  EXPECT_TRUE(holds(with_b, &b, true));
+  // Where a lock was taken is the user's code (this test), not the runtime.
+  EXPECT_NE(with_b.held[0].acquired_at[0].file.find("race_test.cpp"), std::string::npos)
+      << with_b.held[0].acquired_at[0].function;
+  std::string text = fsan::detail::format_text(f);
+  EXPECT_NE(text.find("(write) held, acquired at:"), std::string::npos) << text;
+  EXPECT_NE(text.find("(read) held, acquired at:"), std::string::npos) << text;
+}
+
+TEST_P(RaceTest, LocksReleasedBeforeTheAccessAreNotListed) {
+  static int x = 0;
+  static fsan::Mutex m;
+  auto fs = run([] {
+    auto done = fsan::make_chan<int>(2);
+    for (int i = 0; i < 2; ++i)
+      fsan::go([done] {
+        m.lock();
+        m.unlock();
+        write_int(&x);
+        done.send(1);
+      });
+    done.recv();
+    done.recv();
+  });
+  ASSERT_EQ(races(fs), 1u);
+  for (const auto& acc : fs[0].accesses) EXPECT_TRUE(acc.held.empty());
+}
+
+// RWMutex: unlock_shared orders only the next writer, never another reader.
+TEST_P(RaceTest, WritesUnderReadLocksRace) {
+  static int x = 0;
+  static fsan::RWMutex rw;
+  auto fs = run([] {
+    auto done = fsan::make_chan<int>(2);
+    for (int i = 0; i < 2; ++i)
+      fsan::go([done] {
+        rw.lock_shared();
+        write_int(&x);
+        rw.unlock_shared();
+        done.send(1);
+      });
+    done.recv();
+    done.recv();
+  });
+  EXPECT_EQ(races(fs), 1u);
+}
+
+TEST_P(RaceTest, UnlockSharedHappensBeforeTheNextLock) {
+  static int x = 0;
+  static fsan::RWMutex rw;
+  auto fs = run([] {
+    auto read_done = fsan::make_chan<int>(2);
+    auto done = fsan::make_chan<int>();
+    for (int i = 0; i < 2; ++i)
+      fsan::go([read_done] {
+        rw.lock_shared();
+        read_int(&x);
+        rw.unlock_shared();
+        read_done.send(1);
+      });
+    fsan::go([=] {
+      // Both readers are out (their unlock_shared happened); nothing else
+      // orders them with this writer but the RWMutex.
+      while (read_done.len() < 2) fsan::yield();
+      rw.lock();
+      write_int(&x);
+      rw.unlock();
+      done.send(1);
+    });
+    done.recv();
+  });
+  EXPECT_EQ(races(fs), 0u);
+}
+
+TEST_P(RaceTest, WriterUnlockHappensBeforeLaterReaders) {
+  static int x = 0;
+  static fsan::RWMutex rw;
+  auto fs = run([] {
+    auto written = fsan::make_chan<int>(1);
+    auto done = fsan::make_chan<int>(2);
+    fsan::go([=] {
+      rw.lock();
+      write_int(&x);
+      rw.unlock();
+      written.send(1);
+    });
+    for (int i = 0; i < 2; ++i)
+      fsan::go([=] {
+        while (written.len() == 0) fsan::yield();
+        rw.lock_shared();
+        read_int(&x);
+        rw.unlock_shared();
+        done.send(1);
+      });
+    done.recv();
+    done.recv();
+  });
+  EXPECT_EQ(races(fs), 0u);
+}
+
+TEST_P(RaceTest, SuppressedRaceIsNotReported) {
+  static int x = 0;
+  std::string path = ::testing::TempDir() + "race." + std::to_string(getpid()) + ".supp";
+  {
+    std::ofstream out(path);
+    out << "# the accessor's name is enough\nrace:write_in*\n";
+  }
+  fsan::Options o;
+  o.workers = GetParam();
+  o.print_findings = false;
+  o.suppressions = path;
+  int rc = fsan::run(o, [] {
+    auto done = fsan::make_chan<int>(2);
+    for (int i = 0; i < 2; ++i) fsan::go([done] { write_int(&x); done.send(1); });
+    done.recv();
+    done.recv();
+  });
+  std::remove(path.c_str());
+  EXPECT_EQ(rc, 0);
+  EXPECT_TRUE(fsan::findings().empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(Workers, RaceTest, ::testing::Values(1, 2, 4), ::testing::PrintToStringParamName());
