@@ -305,9 +305,9 @@ class PageWriter {
       if (fi.stack.empty() && (fi.state == "runnable" || fi.state == "running"))
         out_ += "<p class=\"noframes\">(stack not captured: " + escape_html(fi.state) + ")</p>";
       else
-        out_ += stacks_.stack(fi.stack, "stack", true);
+        out_ += stacks_.stack(fi.stack, "stack", true, StackRenderer::Unfold::top_user_frame);
       if (fi.id != 0 && (!fi.created_at.empty() || fi.parent_id != 0))
-        out_ += stacks_.stack(fi.created_at, escape_html(created_by_text(fi)), true);
+        out_ += stacks_.stack(fi.created_at, escape_html(created_by_text(fi)), true, StackRenderer::Unfold::none);
       out_ += "</div>\n";
     }
   }
@@ -332,7 +332,7 @@ class PageWriter {
       const FiberInfo* fi = find_fiber(a.fiber);
       out_ += "<div class=\"access " + id_token(a.op) + "\" id=\"finding-" + std::to_string(n) + "-access-" +
               std::to_string(i + 1) + "\"><h3>" + escape_html(access_title(a, i, fi)) + ":</h3>\n";
-      out_ += stacks_.stack(a.stack, "stack", true);
+      out_ += stacks_.stack(a.stack, "stack", true, StackRenderer::Unfold::top_user_frame);
       out_ += "<div class=\"held\"><h4>Locks held</h4>";
       if (a.held.empty()) {
         out_ += "<p class=\"none\">none</p>";
@@ -342,7 +342,7 @@ class PageWriter {
           out_ += "<li>" + stacks_.stack(h.acquired_at,
                                         "<code>" + hex_text(h.addr) + "</code> held " +
                                             (h.write ? "for writing" : "shared (read)") + ", acquired at:",
-                                        false) +
+                                        false, StackRenderer::Unfold::none) +
                   "</li>";
         out_ += "</ul>";
       }
@@ -350,7 +350,7 @@ class PageWriter {
       if (fi != nullptr && fi->id != 0 && (!fi->created_at.empty() || fi->parent_id != 0)) {
         std::string title = escape_html(fiber_ref_text(fi->id, fi->name)) + " " + escape_html(created_by_text(*fi));
         title[0] = 'F';
-        out_ += stacks_.stack(fi->created_at, title, true);
+        out_ += stacks_.stack(fi->created_at, title, true, StackRenderer::Unfold::none);
       }
       out_ += "</div>\n";
     }
@@ -364,7 +364,7 @@ class PageWriter {
       std::string what = l.name.empty() ? "heap block of size " + std::to_string(l.size) : l.name;
       out_ += "Location is " + escape_html(what);
       if (l.alloc_fiber != 0) out_ += " allocated by fiber " + std::to_string(l.alloc_fiber);
-      out_ += l.alloc_stack.empty() ? "</p>" : " at:</p>" + stacks_.stack(l.alloc_stack, "allocation stack", true);
+      out_ += l.alloc_stack.empty() ? "</p>" : " at:</p>" + stacks_.stack(l.alloc_stack, "allocation stack", true, StackRenderer::Unfold::top_user_frame);
     } else if (l.kind == "global") {
       out_ += "Location is global '" + escape_html(l.name) + "' of size " + std::to_string(l.size) + "</p>";
     } else if (l.kind == "stack") {

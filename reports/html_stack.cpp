@@ -85,7 +85,7 @@ std::string StackRenderer::location_text(const Frame& fr) const {
   return s;
 }
 
-std::string StackRenderer::frame(const Frame& fr, std::size_t index) {
+std::string StackRenderer::frame(const Frame& fr, std::size_t index, bool unfold) {
   FrameOrigin origin = frame_origin(fr);
   const char* cls = origin == FrameOrigin::user ? "user" : origin == FrameOrigin::runtime ? "runtime" : "system";
   std::string line = "<span class=\"fno\">#" + std::to_string(index) + "</span> <span class=\"fn\">" +
@@ -104,17 +104,19 @@ std::string StackRenderer::frame(const Frame& fr, std::size_t index) {
     detail = render_disassembly(disassembler_, fr);
   std::string out = std::string("<li class=\"frame ") + cls + "\">";
   if (detail.empty()) return out + "<div class=\"frame-line\">" + line + "</div></li>";
-  out += origin == FrameOrigin::user ? "<details open>" : "<details>";
+  out += unfold ? "<details open>" : "<details>";
   return out + "<summary class=\"frame-line\">" + line + "</summary>" + detail + "</details></li>";
 }
 
-std::string StackRenderer::stack(const std::vector<Frame>& frames, const std::string& title_html, bool open) {
+std::string StackRenderer::stack(const std::vector<Frame>& frames, const std::string& title_html, bool open,
+                                 Unfold unfold) {
   std::string out = open ? "<details class=\"stack\" open>" : "<details class=\"stack\">";
   out += "<summary>" + title_html + " <span class=\"count\">" + std::to_string(frames.size()) +
          (frames.size() == 1 ? " frame" : " frames") + "</span></summary>";
   if (frames.empty()) return out + "<p class=\"noframes\">(no frames)</p></details>";
   out += "<ol class=\"frames\">";
-  for (std::size_t i = 0; i < frames.size(); ++i) out += frame(frames[i], i);
+  const Frame* top = unfold == Unfold::top_user_frame ? first_user_frame(frames) : nullptr;
+  for (std::size_t i = 0; i < frames.size(); ++i) out += frame(frames[i], i, &frames[i] == top);
   return out + "</ol></details>";
 }
 

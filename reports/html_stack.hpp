@@ -33,7 +33,7 @@ const Frame* first_user_frame(const std::vector<Frame>& stack);
 // lines (the full path stays in the tooltip and the snippet header).
 // Example:
 //   StackRenderer r(3, "/src/app/");
-//   page += r.stack(fiber.stack, "stack", true);
+//   page += r.stack(fiber.stack, "stack", true, StackRenderer::Unfold::top_user_frame);
 class StackRenderer {
  public:
   StackRenderer(int snippet_context, std::string display_root)
@@ -42,12 +42,18 @@ class StackRenderer {
   // location_text: "dir/file.cpp:12:5" (relative to the display root), or "" without a file.
   std::string location_text(const Frame& fr) const;
 
-  // frame: one `<li class="frame user|runtime|system">`.
-  std::string frame(const Frame& fr, std::size_t index);
+  // frame: one `<li class="frame user|runtime|system">`; its snippet or
+  // disassembly shown unfolded when `unfold`.
+  std::string frame(const Frame& fr, std::size_t index, bool unfold);
+
+  // Which frame of a stack shows its snippet unfolded: the top user frame
+  // (where to look first), or none (creation and lock stacks, which repeat
+  // code already shown). The rest stay one click away.
+  enum class Unfold { top_user_frame, none };
 
   // stack: `<details class="stack">` titled `title` (already HTML), open or
   // folded, with every frame; "(no frames)" when `frames` is empty.
-  std::string stack(const std::vector<Frame>& frames, const std::string& title_html, bool open);
+  std::string stack(const std::vector<Frame>& frames, const std::string& title_html, bool open, Unfold unfold);
 
  private:
   int context_;

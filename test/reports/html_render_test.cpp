@@ -303,7 +303,7 @@ TEST(HtmlStack, FramesAreClassifiedByWhoseCodeTheyAre) {
 TEST(HtmlStack, FrameLineReadsLikeTheTextReportWithTheSnippetBelow) {
   TempFile src(numbered_lines(9));
   StackRenderer r(1, "");
-  std::string html = r.frame(user_frame(src.path(), 5), 0);
+  std::string html = r.frame(user_frame(src.path(), 5), 0, true);
   EXPECT_NE(html.find("<li class=\"frame user\"><details open><summary class=\"frame-line\">"), std::string::npos);
   EXPECT_NE(html.find("<span class=\"fno\">#0</span> <span class=\"fn\">bump()</span>"), std::string::npos);
   EXPECT_NE(html.find(":5:5</span> <span class=\"mod\" title=\"/nonexistent/app\">(app+0x1234)</span>"),
@@ -318,16 +318,34 @@ TEST(HtmlStack, FrameWithoutDebugInfoShowsDisassemblyOrWhyNot) {
   f.module = "/nonexistent/libx.so";
   f.offset = 0x40;
   f.function = "";
-  std::string html = r.frame(f, 2);
+  std::string html = r.frame(f, 2, false);
   EXPECT_NE(html.find("<span class=\"fn\">&lt;unknown&gt;</span>"), std::string::npos);
   EXPECT_NE(html.find("class=\"disasm-error\""), std::string::npos);
 
   Located at = locate(reinterpret_cast<std::uintptr_t>(&fsan_html_test_target));
   f.module = at.module;
   f.offset = at.offset;
-  html = r.frame(f, 0);
+  html = r.frame(f, 0, true);
   EXPECT_NE(html.find("<div class=\"disasm\">"), std::string::npos) << html;
   EXPECT_EQ(count_of(html, "class=\"insn pc\""), 1u);
+}
+
+TEST(HtmlStack, OnlyTheTopUserFrameIsUnfoldedAndLibraryFramesAreDimmed) {
+  TempFile src(numbered_lines(9));
+  Frame lib = user_frame("/nonexistent/c++/12/bits/std_mutex.h", 229);  // a std:: function: the system's
+  lib.function = "std::lock_guard<fsan::Mutex>::lock_guard(fsan::Mutex&)";
+  std::vector<Frame> frames = {lib, user_frame(src.path(), 4), user_frame(src.path(), 7)};
+  StackRenderer r(1, "");
+  std::string html = r.stack(frames, "stack", true, StackRenderer::Unfold::top_user_frame);
+  EXPECT_EQ(html.rfind("<details class=\"stack\" open><summary>stack <span class=\"count\">3 frames</span>", 0), 0u);
+  EXPECT_EQ(count_of(html, "<li class=\"frame system\">"), 1u);
+  EXPECT_EQ(count_of(html, "<li class=\"frame user\">"), 2u);
+  EXPECT_EQ(count_of(html, "<details open><summary class=\"frame-line\"><span class=\"fno\">#1</span>"), 1u);
+  EXPECT_EQ(count_of(html, "<details open><summary class=\"frame-line\">"), 1u);
+  EXPECT_EQ(count_of(html, "class=\"src-line hl\""), 2u);  // folded snippets are still on the page
+  html = r.stack(frames, "created by fiber 1 at:", true, StackRenderer::Unfold::none);
+  EXPECT_EQ(count_of(html, "<details open><summary class=\"frame-line\">"), 0u);
+  EXPECT_NE(r.stack({}, "stack", false, StackRenderer::Unfold::none).find("(no frames)"), std::string::npos);
 }
 
 TEST(HtmlStack, CommonSourceRootIsTheSharedDirectory) {
