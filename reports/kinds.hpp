@@ -22,4 +22,17 @@ inline constexpr std::array<FindingKind, 8> all_kinds = {
 // parse_kind: the kind named `name` ("data_race", ...), or nullopt.
 std::optional<FindingKind> parse_kind(std::string_view name);
 
+// suppression_type: the suppression-file prefix that covers kind `k`
+// (REPORTS.md): "race", "deadlock" (all three deadlock kinds), "leak"
+// (fiber_leak, timer_leak, lost_cancel) or "panic".
+const char* suppression_type(FindingKind k);
+
+// KindText: what a kind means, for SARIF rules and help output.
+struct KindText {
+  const char* title;        // "Data race"
+  const char* description;  // what was detected, one or two sentences
+  const char* help;         // how to fix it
+};
+KindText kind_text(FindingKind k);
+
 }  // namespace fsan::reports

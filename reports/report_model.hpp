@@ -5,7 +5,7 @@
 //
 // Invariants: `findings` holds one entry per distinct signature, in the order
 // first seen; `count` >= 1 counts the occurrences over all files; every index
-// in `processes` is valid in Report::processes.
+// in `processes` is valid in Report::processes; `occurrences.size() == count`.
 #pragma once
 
 #include <cstddef>
@@ -25,6 +25,12 @@ struct ProcessInfo {
   std::string options;
 };
 
+// Occurrence: one input file's copy of a finding.
+struct Occurrence {
+  std::size_t process = 0;  // index into Report::processes
+  std::string test;         // the FSAN_TEST it came from, or empty
+};
+
 struct MergedFinding {
   Finding finding;   // the first occurrence, as read
   int count = 1;     // occurrences over all inputs (same signature)
@@ -32,6 +38,7 @@ struct MergedFinding {
   std::vector<std::string> tests;      // FSAN_TEST names it occurred in
   bool suppressed = false;             // matched a suppression; kept for totals
   std::string suppressed_by;           // the suppression line that matched
+  std::vector<Occurrence> occurrences;  // every copy, in input order (count of them)
 };
 
 struct Report {
