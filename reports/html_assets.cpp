@@ -55,6 +55,8 @@ th, td { text-align: left; padding: 6px 10px; border-bottom: 1px solid var(--lin
 th { font-size: 12px; text-transform: uppercase; letter-spacing: .05em; color: var(--muted); font-weight: 650;
      background: var(--panel); white-space: nowrap; }
 table.processes td { font-size: 13px; }
+table.processes td code { word-break: break-all; }
+table.processes td.time { white-space: nowrap; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 #findings tbody tr:hover { background: var(--panel); }
 #findings td.loc { font-family: var(--mono); font-size: 13px; white-space: nowrap; }

@@ -177,7 +177,7 @@ class PageWriter {
             "<th>started</th><th>options</th><th>report file</th></tr></thead><tbody>";
     for (const ProcessInfo& p : report_.processes)
       out_ += "<tr><td class=\"num\">" + std::to_string(p.pid) + "</td><td><code>" + escape_html(command_text(p.argv)) +
-              "</code></td><td>" + escape_html(p.started) + "</td><td><code>" + escape_html(p.options) +
+              "</code></td><td class=\"time\">" + escape_html(p.started) + "</td><td><code>" + escape_html(p.options) +
               "</code></td><td><code>" + escape_html(p.file) + "</code></td></tr>";
     out_ += "</tbody></table>\n</details>\n";
   }

@@ -172,7 +172,7 @@ def build_and_run(driver, source, workdir, json_dir):
     os.makedirs(os.path.dirname(exe), exist_ok=True)
     r = subprocess.run([driver, "-fsanitize=fiber", "-g", "-O1", source, "-o", exe],
                        capture_output=True, text=True)
-    check(r.returncode == 0, "compiling %s failed:\n%s" % (source, r.stderr[-3000:]))
+    check(r.returncode == 0, "compiling %s failed (exit %d):\n%s" % (source, r.returncode, (r.stdout + r.stderr)[-3000:]))
     _, status, options = fixture_header(source)
     env = dict(os.environ, FSAN_OPTIONS=":".join(["report_dir=" + json_dir] + options))
     try:
