@@ -115,6 +115,7 @@ std::string render_wait_graph(const Graph& g, const std::string& id_prefix,
   GVC_t* gvc = gvContext();
   if (gvc == nullptr) return edge_list_fallback(g, "Graphviz did not start");
   Agraph_t* graph = agopen(const_cast<char*>("wait-for graph"), Agdirected, nullptr);
+  set(graph, "id", id_prefix + "graph");  // Graphviz's default "graph0" would repeat on a page of graphs
   set(graph, "rankdir", "LR");
   set(graph, "bgcolor", "transparent");
   set(graph, "pad", "0.15");

@@ -166,6 +166,8 @@ TEST(HtmlGraph, RendersABareSvgWithTheCycleHighlighted) {
   EXPECT_EQ(count_of(svg, "class=\"node chan\""), 1u);  // not in the cycle
   EXPECT_EQ(count_of(svg, "class=\"edge cycle\""), 4u);
   EXPECT_NE(svg.find("id=\"g1_n_f3\""), std::string::npos);
+  EXPECT_NE(svg.find("<g id=\"g1_graph\" class=\"graph\""), std::string::npos);
+  EXPECT_EQ(svg.find("graph0"), std::string::npos);
   EXPECT_NE(svg.find("xlink:href=\"#finding-1-fiber-3\""), std::string::npos);
   // Labels reach the SVG as text: markup escaped, Graphviz's \N not expanded.
   EXPECT_NE(svg.find("fiber 3 &quot;a&lt;b&gt; &amp; \\N&quot;"), std::string::npos) << svg;
