@@ -61,6 +61,7 @@ struct Store {
   // many times (one per FSAN_TEST), and its report file keeps them all.
   std::vector<Finding> json_findings;
   std::string last_json_path;  // json_path of the previous run (json_path is cleared between runs)
+  std::string test;  // the FSAN_TEST being run (set_report_test), or ""
   std::string started;
   std::string argv_json;
 };
@@ -251,6 +252,12 @@ void begin_run_reports(const Options& o) {
 
 void end_run_reports() {}
 
+void set_report_test(std::string name) {
+  Store& s = store();
+  std::lock_guard<std::mutex> g(s.mu);
+  s.test = std::move(name);
+}
+
 bool publish_finding(Finding f, std::string* id) {
   // Signature: kind + where each involved stack starts (module+offset, so it
   // is stable across runs of the same binary and needs no debug info).
@@ -283,6 +290,7 @@ bool publish_finding(Finding f, std::string* id) {
   {
     std::lock_guard<std::mutex> g(s.mu);
     if (!s.signatures.insert(f.signature).second) return false;
+    if (f.test.empty()) f.test = s.test;
     int n = ++s.counters[f.kind];
     f.id = std::string(to_string(f.kind)) + "-" + std::to_string(n);
     if (id != nullptr) *id = f.id;

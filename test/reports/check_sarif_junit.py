@@ -14,6 +14,8 @@ with FSAN_OPTIONS=report_dir=<work>/json, then checks:
     position, the rest still rendered, exit 3 when no finding fails;
   - suppressions: suppressed results carry `suppressions` and still validate,
     and suppressing everything makes the exit status 0;
+  - a GoogleTest binary (test/unit's fsan_test_fixture): a failing testcase
+    per FSAN_TEST with findings, named Suite.Name;
   - `fsan gate`: exit 1 on findings, 0 on the fixed program, 0 when the
     findings are suppressed (the runtime's exit 66 is explained), and the
     command's own status when it fails without findings.
@@ -153,6 +155,7 @@ def main():
     ap.add_argument("--source-root", required=True)
     ap.add_argument("--testdir", required=True)
     ap.add_argument("--workdir", required=True)
+    ap.add_argument("--gtest-fixture", required=True)
     args = ap.parse_args()
     try:
         import jsonschema  # noqa: F401
@@ -233,6 +236,28 @@ def main():
     check(p.stdout.startswith("report_dir=" + os.path.abspath(gate_dir) + "\n"), "FSAN_OPTIONS in the command: %r" % p.stdout)
     p = fsan(args, "gate", "-o", "", exes[FIXED])
     check(p.returncode == 2 and "fsan gate: " in p.stderr, "gate without -- exited %d: %s" % (p.returncode, p.stderr))
+    # A GoogleTest binary: one testcase per FSAN_TEST with findings, named by
+    # the test, beside the binary's own (passing: its other tests ran clean).
+    gtest_dir = os.path.join(args.workdir, "gtest-json")
+    env = dict(os.environ, FSAN_OPTIONS="report_dir=" + gtest_dir)
+    p = run([args.gtest_fixture], env=env, cwd=args.workdir)
+    check(p.returncode != 0, "fsan_test_fixture passed, yet its FSAN_TESTs fail on purpose")
+    gtest_junit = os.path.join(args.workdir, "gtest.xml")
+    p = fsan(args, "report", gtest_dir, "-o", "", "--junit", gtest_junit)
+    check(p.returncode == 1, "fsan report on fsan_test_fixture exited %d: %s%s" % (p.returncode, p.stdout, p.stderr))
+    suite = ET.parse(gtest_junit).getroot().find("testsuite")
+    cases = {(c.get("classname"), c.get("name")): c for c in suite.findall("testcase")}
+    binary = os.path.basename(args.gtest_fixture)
+    for test in ("GlobalDeadlockFails", "SendOnClosedChannelFails", "ExceptionEscapingAFiberFails", "LeakedFiberFails"):
+        case = cases.get((binary + ".FixtureFindings", test))
+        check(case is not None and case.find("failure") is not None,
+              "no failing testcase for FixtureFindings.%s in %s" % (test, sorted(cases)))
+    check((binary + ".FixtureClean", "ChannelPipelinePasses") not in cases or
+          cases[(binary + ".FixtureClean", "ChannelPipelinePasses")].find("failure") is None,
+          "the clean FSAN_TEST fails in JUnit")
+    kinds = {c.find("failure").get("type") for c in cases.values() if c.find("failure") is not None}
+    check({"global_deadlock", "panic", "fiber_leak"} <= kinds, "failure types %s" % sorted(kinds))
+
     print("ok: SARIF validates, JUnit fails %s, gate exits 1/0/0/5" % ", ".join(sorted(failing)))
     return 0
 
