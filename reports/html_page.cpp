@@ -17,6 +17,7 @@
 #include "html_stack.hpp"
 #include "html_text.hpp"
 #include "kinds.hpp"
+#include "user_frames.hpp"
 
 namespace fsan::reports {
 namespace {
@@ -62,15 +63,6 @@ bool shows_graph(FindingKind k) {
       return false;
   }
   return false;
-}
-
-// The stack that locates a finding: the first access's for a race (the
-// current access), else the first fiber's.
-const std::vector<Frame>* primary_stack(const Finding& f) {
-  if (f.kind == FindingKind::data_race && !f.accesses.empty()) return &f.accesses.front().stack;
-  for (const FiberInfo& fi : f.fibers)
-    if (!fi.stack.empty()) return &fi.stack;
-  return nullptr;
 }
 
 class PageWriter {
@@ -182,13 +174,10 @@ class PageWriter {
     out_ += "</tbody></table>\n</details>\n";
   }
 
+  // first_location: where the finding is, as SARIF's primary location
+  // (user_frames.hpp's top user frame): "dir/file.cpp:12:5", else a function.
   std::string first_location(const Finding& f) {
-    const std::vector<Frame>* st = primary_stack(f);
-    const Frame* fr = st != nullptr ? first_user_frame(*st) : nullptr;
-    if (fr == nullptr)
-      for (const FiberInfo& fi : f.fibers)
-        if ((fr = first_user_frame(fi.stack)) != nullptr) break;
-    if (fr == nullptr && st != nullptr && !st->empty()) fr = &st->front();
+    const Frame* fr = top_user_frame(f);
     if (fr == nullptr) return "";
     std::string loc = stacks_.location_text(*fr);
     return loc.empty() ? fr->function : loc;

@@ -7,6 +7,7 @@
 
 #include "html_escape.hpp"
 #include "html_text.hpp"
+#include "user_frames.hpp"
 
 namespace fsan::reports {
 namespace {
@@ -38,16 +39,18 @@ bool is_system_module(std::string_view base) {
 }  // namespace
 
 FrameOrigin frame_origin(const Frame& fr) {
+  // The user/library boundary is the one SARIF uses (user_frames.hpp), so
+  // the page and code scanning agree on where a finding is; here library
+  // frames are only told apart as fibersan's or the system's.
   std::string module = base_name(fr.module);
   std::string_view fn = fr.function;
+  if (!is_library_frame(fr) && !is_system_module(module) && fn != "_start" && fn != "start_thread" &&
+      fn != "clone" && fn != "clone3")
+    return FrameOrigin::user;
   if (starts_with(module, "libfsan") || starts_with(fn, "fsan::") || starts_with(fn, "__fsan_") ||
-      in_runtime_sources(fr.file))
+      starts_with(fn, "fsan_") || in_runtime_sources(fr.file))
     return FrameOrigin::runtime;
-  if (is_system_module(module) || starts_with(fr.file, "/usr/include/") || starts_with(fr.file, "/usr/lib/") ||
-      starts_with(fn, "std::") || starts_with(fn, "__gnu_cxx::") || starts_with(fn, "__libc_") || fn == "_start" ||
-      fn == "start_thread" || fn == "clone" || fn == "clone3")
-    return FrameOrigin::system;
-  return FrameOrigin::user;
+  return FrameOrigin::system;
 }
 
 const Frame* first_user_frame(const std::vector<Frame>& stack) {
