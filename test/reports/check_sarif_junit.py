@@ -234,6 +234,11 @@ def main():
     check(p.returncode == 5, "gate on a command failing without findings exited %d, expected 5" % p.returncode)
     p = fsan(args, "gate", "--report-dir", gate_dir, "-o", "", "--", "sh", "-c", 'echo "$FSAN_OPTIONS"')
     check(p.stdout.startswith("report_dir=" + os.path.abspath(gate_dir) + "\n"), "FSAN_OPTIONS in the command: %r" % p.stdout)
+    script = os.path.join(args.source_root, "scripts", "fsan-gate")
+    p = run([script, "--report-dir", gate_dir, "-o", "", "--", exes["races/shared_counter.cpp"]],
+            env=dict(os.environ, FSAN=args.fsan))
+    check(p.returncode == 1 and "1 finding (1 data_race)" in p.stdout,
+          "scripts/fsan-gate on the race exited %d: %s%s" % (p.returncode, p.stdout, p.stderr))
     p = fsan(args, "gate", "-o", "", exes[FIXED])
     check(p.returncode == 2 and "fsan gate: " in p.stderr, "gate without -- exited %d: %s" % (p.returncode, p.stderr))
     # A GoogleTest binary: one testcase per FSAN_TEST with findings, named by
