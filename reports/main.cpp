@@ -2,6 +2,7 @@
 // run"). `fsan report` merges per-process JSON reports and renders HTML,
 // SARIF and JUnit; `fsan gate` runs a test command under report_dir and
 // then reports, as a CI gate; `fsan help` explains both.
+#include <exception>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -33,8 +34,8 @@ std::string html_page(const Report& report, const std::string& title) {
   return render_html(report, options);
 }
 
-int usage_error(const char* command, const std::string& message, const std::string& help) {
-  std::cerr << "fsan " << command << ": " << message << "\n" << help;
+int usage_error(const char* command, const std::string& message) {
+  std::cerr << "fsan " << command << ": " << message << " (fsan help " << command << " lists the options)\n";
   return kExitUsage;
 }
 
@@ -48,8 +49,19 @@ bool wants_help(const std::vector<std::string>& args) {
 
 }  // namespace
 
+int run_command(std::vector<std::string> args);
+
 int main(int argc, char** argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
+  try {
+    return run_command(std::vector<std::string>(argv + 1, argv + argc));
+  } catch (const std::exception& e) {
+    // A bug or resource exhaustion (std::bad_alloc): one line, not an abort.
+    std::cerr << "fsan: internal error: " << e.what() << "\n";
+    return kExitInputErrors;
+  }
+}
+
+int run_command(std::vector<std::string> args) {
   if (args.empty()) {
     std::cerr << usage();
     return kExitUsage;
@@ -80,7 +92,7 @@ int main(int argc, char** argv) {
     }
     std::string error;
     std::optional<ReportOptions> options = parse_report_args(args, &error);
-    if (!options) return usage_error("report", error, report_usage());
+    if (!options) return usage_error("report", error);
     return run_report(*options, html_page, std::cout, std::cerr).exit_status;
   }
   if (command == "gate") {
@@ -90,7 +102,7 @@ int main(int argc, char** argv) {
     }
     std::string error;
     std::optional<GateOptions> options = parse_gate_args(args, &error);
-    if (!options) return usage_error("gate", error, gate_usage());
+    if (!options) return usage_error("gate", error);
     return run_gate(*options, html_page, std::cout, std::cerr);
   }
   std::cerr << "fsan: unknown command \"" << command << "\"\n" << usage();

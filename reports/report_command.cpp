@@ -41,6 +41,13 @@ std::string absolute_dir(const std::string& dir) {
   return p.lexically_normal().string();
 }
 
+// one_line: an error as one line of text, whatever a file name holds.
+std::string one_line(std::string s) {
+  for (char& c : s)
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  return s;
+}
+
 bool fails_gate(const MergedFinding& m, const std::vector<FindingKind>& fail_on) {
   return !m.suppressed && std::find(fail_on.begin(), fail_on.end(), m.finding.kind) != fail_on.end();
 }
@@ -198,8 +205,14 @@ ReportOutcome run_report(const ReportOptions& options, const HtmlRenderer& html,
   if (!options.html_path.empty()) {
     if (!html) {
       write_errors.push_back(options.html_path + ": not written: this fsan was built without the HTML page");
-    } else if (write_file(options.html_path, html(report, options.title), write_errors)) {
-      outcome.written.push_back(options.html_path);
+    } else {
+      std::string page;
+      try {
+        page = html(report, options.title);
+      } catch (const std::exception& e) {
+        write_errors.push_back(options.html_path + ": not written: the HTML page failed: " + e.what());
+      }
+      if (!page.empty() && write_file(options.html_path, page, write_errors)) outcome.written.push_back(options.html_path);
     }
   }
   if (!options.sarif_path.empty()) {
@@ -214,7 +227,7 @@ ReportOutcome run_report(const ReportOptions& options, const HtmlRenderer& html,
   }
   report.errors.insert(report.errors.end(), write_errors.begin(), write_errors.end());
 
-  for (const std::string& e : report.errors) err << "fsan report: error: " << e << "\n";
+  for (const std::string& e : report.errors) err << "fsan report: error: " << one_line(e) << "\n";
   for (const MergedFinding& m : report.findings)
     if (fails_gate(m, options.fail_on)) ++outcome.failing;
   out << summary_line(report, options.fail_on, outcome.written) << "\n";

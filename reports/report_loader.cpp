@@ -304,6 +304,14 @@ std::string line_column(const std::string& text, std::size_t byte) {
   return std::to_string(line) + ":" + std::to_string(col);
 }
 
+// printable: `s` with control characters and non-ASCII bytes as '?', so a
+// message quoting bytes of a binary file stays one readable line.
+std::string printable(std::string s) {
+  for (char& c : s)
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';
+  return s;
+}
+
 // nlohmann's message without its "[json.exception.parse_error.101] parse
 // error at line 1, column 2: " prefix (we print the position ourselves).
 std::string parse_error_text(const std::string& what) {
@@ -324,7 +332,7 @@ std::optional<ReportFile> parse_report_json(const std::string& raw, const std::s
     doc = json::parse(text);
   } catch (const json::parse_error& e) {
     std::string what = e.byte > text.size() ? "truncated JSON (unexpected end of input)"
-                                            : "malformed JSON: " + parse_error_text(e.what());
+                                            : "malformed JSON: " + printable(parse_error_text(e.what()));
     if (text.find_first_not_of(" \t\r\n") == std::string::npos) what = "empty file, expected a JSON report";
     errors.push_back(file_name + ":" + line_column(text, e.byte) + ": " + what + " (byte " + std::to_string(e.byte) +
                      ")");
