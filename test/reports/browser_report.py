@@ -14,7 +14,9 @@ runs them with FSAN_OPTIONS=report_dir=<work>/json (they exit 66), renders
     highlighted line is that source line;
   - the race's two accesses side by side;
   - with JS off (the page's scripts blocked, see dump_dom) everything is
-    there and the JS-only filter bar stays hidden.
+    there and the JS-only filter bar stays hidden;
+  - with JS on, clicking the Kind header sorts the index both ways and
+    unticking a kind hides its rows and sections.
 Then takes a PNG screenshot of a page of the deadlock alone
 (<work>/deadlock-page.png) for people to look at.
 
@@ -401,6 +403,52 @@ def check_page(dom, expected, fixtures, scripts):
             raise Failure("; ".join(errors))
 
 
+# Drives the page's own script as a reader would: sorts the index by kind
+# (twice: ascending, then descending) and unticks the data_race filter,
+# recording the row order after each sort on <body> for the DOM dump.
+DRIVER_SCRIPT = """
+<script>
+(function () {
+  var rows = function () {
+    return Array.prototype.map.call(document.querySelectorAll("#findings tbody tr"),
+                                    function (r) { return r.getAttribute("data-kind"); }).join(",");
+  };
+  var kind = Array.prototype.filter.call(document.querySelectorAll("#findings thead th"),
+                                         function (th) { return th.textContent.trim().indexOf("Kind") === 0; })[0];
+  kind.click();
+  document.body.setAttribute("data-test-ascending", rows());
+  kind.click();
+  document.body.setAttribute("data-test-descending", rows());
+  var box = document.querySelector('#controls input[data-kind="data_race"]');
+  box.checked = false;
+  box.dispatchEvent(new Event("change"));
+})();
+</script>
+"""
+
+
+def check_interaction(chromium, page, workdir, expected):
+    """Sorting and filtering by the page's script, in Chromium."""
+    with open(page, encoding="utf-8") as f:
+        text = f.read()
+    check("</body>" in text, "the page has no </body>")
+    driven = os.path.join(workdir, "page-driven.html")
+    with open(driven, "w", encoding="utf-8") as f:
+        f.write(text.replace("</body>", DRIVER_SCRIPT + "</body>", 1))
+    dom = parse_dom(dump_dom(chromium, driven, workdir, True))
+    body = dom.find("body")
+    kinds = [k for k, _ in expected]
+    check(body.attrs.get("data-test-ascending") == ",".join(sorted(kinds)),
+          "sorting by kind gave %s, expected %s" % (body.attrs.get("data-test-ascending"), sorted(kinds)))
+    check(body.attrs.get("data-test-descending") == ",".join(sorted(kinds, reverse=True)),
+          "sorting by kind again gave %s, expected the reverse" % body.attrs.get("data-test-descending"))
+    for el in dom.find_all("tr", cls="finding-row") + dom.find_all("section", cls="finding"):
+        hidden = "hidden" in el.attrs
+        check(hidden == (el.attrs.get("data-kind") == "data_race"),
+              "after unticking data_race, a %s %s is %s" % (el.attrs.get("data-kind"), el.tag,
+                                                          "hidden" if hidden else "shown"))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--fsan", required=True)
@@ -444,6 +492,7 @@ def main():
     for scripts in (True, False):
         dom = parse_dom(dump_dom(chromium, page, a.workdir, scripts))
         check_page(dom, expected, fixtures, scripts)
+    check_interaction(chromium, page, a.workdir, expected)
 
     deadlock_page = os.path.join(a.workdir, "deadlock-page.html")
     r = subprocess.run([a.fsan, "report", deadlock_json, "-o", deadlock_page, "--fail-on", "none",
