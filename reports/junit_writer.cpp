@@ -204,10 +204,26 @@ std::string render_junit(const Report& report) {
          << "\" errors=\"0\" skipped=\"0\" time=\"0\">\n"
          << cases.str() << "  </testsuite>\n";
   }
+  // Reports that could not be read: one erroring case, so CI shows that
+  // the gate saw less than everything.
+  int total_errors = 0;
+  if (!report.errors.empty()) {
+    total_errors = 1;
+    ++total_tests;
+    std::string lines;
+    for (const std::string& e : report.errors) lines += e + "\n";
+    std::string message = std::to_string(report.errors.size()) +
+                          (report.errors.size() == 1 ? " input could not be used: " : " inputs could not be used, first: ") +
+                          report.errors.front();
+    body << "  <testsuite name=\"fsan-report\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\" time=\"0\">\n"
+         << "    <testcase classname=\"fsan-report\" name=\"inputs\" time=\"0\">\n"
+         << "      <error message=\"" << xml_escape(message) << "\" type=\"input\">" << xml_escape(lines) << "</error>\n"
+         << "    </testcase>\n  </testsuite>\n";
+  }
   std::ostringstream out;
   out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   out << "<testsuites name=\"fibersan\" tests=\"" << total_tests << "\" failures=\"" << total_failures
-      << "\" errors=\"0\">\n"
+      << "\" errors=\"" << total_errors << "\">\n"
       << body.str() << "</testsuites>\n";
   return out.str();
 }

@@ -4,7 +4,8 @@
 // binary for findings outside any FSAN_TEST and for processes that reported
 // nothing (those pass). A testcase with unsuppressed findings fails: one
 // <failure message=summary type=kind> whose body is the text report of each
-// finding, as the runtime printed it.
+// finding, as the runtime printed it. Input files that could not be used
+// (Report::errors) are one <error> case in a suite "fsan-report".
 #pragma once
 
 #include <string>

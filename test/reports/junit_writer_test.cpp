@@ -105,6 +105,22 @@ TEST(JUnit, SuppressedFindingsPassWithANote) {
       << xml;
 }
 
+TEST(JUnit, UnreadableInputsAreAnErroringCase) {
+  ReportMerger m;
+  add(m, report_json({}, 10, "app"), "1.json");
+  m.add_error("2.json:1:1: empty file, expected a JSON report (byte 1)");
+  m.add_error("3.json: unsupported schema \"x\", expected \"fibersan-report/1\"");
+  std::string xml = render_junit(m.take());
+  EXPECT_NE(xml.find("<testsuites name=\"fibersan\" tests=\"2\" failures=\"0\" errors=\"1\">"), std::string::npos) << xml;
+  EXPECT_NE(xml.find("<testsuite name=\"fsan-report\" tests=\"1\" failures=\"0\" errors=\"1\""), std::string::npos) << xml;
+  EXPECT_NE(xml.find("<error message=\"2 inputs could not be used, first: 2.json:1:1: empty file, expected a JSON report "
+                     "(byte 1)\" type=\"input\">2.json:1:1: empty file, expected a JSON report (byte 1)\n3.json: "
+                     "unsupported schema &quot;x&quot;, expected &quot;fibersan-report/1&quot;\n</error>"),
+            std::string::npos)
+      << xml;
+  EXPECT_EQ(render_junit(Report{}).find("fsan-report"), std::string::npos);
+}
+
 TEST(JUnit, BinaryNameFallsBackToTheFile) {
   ProcessInfo p;
   p.file = "shards/3/fsan.77.json";
