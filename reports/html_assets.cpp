@@ -81,6 +81,9 @@ section.finding > h2 .anchor { margin-left: auto; color: var(--faint); font-size
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; margin: 0 0 12px; font-size: 13px; }
 dl.facts dt { color: var(--muted); }
 dl.facts dd { margin: 0; word-break: break-word; }
+details.about { margin: 0 0 12px; font-size: 14px; }
+details.about > summary { cursor: pointer; color: var(--accent); font-size: 13px; }
+details.about p { margin: 6px 0 0 16px; max-width: 90ch; }
 figure.graph { margin: 12px 0 18px; padding: 12px; border: 1px solid var(--line); border-radius: 8px; background: #fff;
                overflow-x: auto; text-align: center; }
 figure.graph figcaption { color: #5f6368; font-size: 12px; margin-top: 6px; }

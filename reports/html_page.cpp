@@ -257,6 +257,10 @@ class PageWriter {
             "</a></h2>\n";
     if (!f.message.empty() && f.summary.find(f.message) == std::string::npos) out_ += "<p class=\"message\">" + escape_html(f.message) + "</p>\n";
     facts(m);
+    KindText about = kind_text(f.kind);  // the same words as the SARIF rule's help
+    out_ += "<details class=\"about\"><summary>What this means and how to fix it</summary><p>" +
+            escape_html(about.description) + "</p><p><strong>Fix:</strong> " + escape_html(about.help) +
+            "</p></details>\n";
     switch (f.kind) {
       case FindingKind::data_race:
         race(n, f);

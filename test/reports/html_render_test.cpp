@@ -21,6 +21,7 @@
 #include "html_source.hpp"
 #include "html_stack.hpp"
 #include "html_text.hpp"
+#include "kinds.hpp"
 
 namespace fsan::reports {
 namespace {
@@ -454,6 +455,9 @@ TEST(HtmlPage, RaceShowsBothAccessesHeldLocksAndLocation) {
   EXPECT_NE(page.find("Fiber 7 &quot;worker&quot; created by fiber 1 at:"), std::string::npos);
   EXPECT_NE(page.find("Location is global 'hits' of size 4"), std::string::npos);
   EXPECT_EQ(page.find("class=\"wait-graph\""), std::string::npos);
+  EXPECT_NE(page.find("<details class=\"about\"><summary>What this means and how to fix it</summary><p>" +
+                      escape_html(kind_text(FindingKind::data_race).description)),
+            std::string::npos);
 }
 
 TEST(HtmlPage, DeadlockShowsGraphAndGoStyleFiberHeaders) {
