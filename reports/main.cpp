@@ -28,9 +28,10 @@ std::string usage() {
          "  version                             the version of fibersan\n";
 }
 
-std::string html_page(const Report& report, const std::string& title) {
+std::string html_page(const Report& report, const ReportOptions& report_options) {
   HtmlOptions options;
-  if (!title.empty()) options.title = title;
+  if (!report_options.title.empty()) options.title = report_options.title;
+  options.show_suppressed = report_options.show_suppressed;
   return render_html(report, options);
 }
 

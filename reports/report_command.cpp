@@ -85,6 +85,11 @@ std::optional<std::vector<FindingKind>> parse_fail_on(const std::string& text, s
 bool parse_report_option(const std::vector<std::string>& args, std::size_t& i, ReportOptions& options,
                          std::string* error) {
   const std::string& arg = args[i];
+  if (arg == "--show-suppressed") {
+    options.show_suppressed = true;
+    ++i;
+    return true;
+  }
   struct Spec {
     const char* name;
     std::string* target;
@@ -208,7 +213,7 @@ ReportOutcome run_report(const ReportOptions& options, const HtmlRenderer& html,
     } else {
       std::string page;
       try {
-        page = html(report, options.title);
+        page = html(report, options);
       } catch (const std::exception& e) {
         write_errors.push_back(options.html_path + ": not written: the HTML page failed: " + e.what());
       }
@@ -252,6 +257,7 @@ std::string report_usage() {
          "                       (data_race, global_deadlock, ..., or race, deadlock, leak, panic)\n"
          "  --source-root DIR    SARIF paths are relative to DIR (default: the current directory)\n"
          "  --title TEXT         the HTML page's title\n"
+         "  --show-suppressed    the HTML page lists suppressed findings too (greyed)\n"
          "exit status: 0 clean; 1 findings of --fail-on kinds remain; 2 usage error;\n"
          "             3 an input or output could not be used (and no finding fails)\n";
 }

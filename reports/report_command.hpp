@@ -35,6 +35,7 @@ struct ReportOptions {
   std::vector<FindingKind> fail_on{all_kinds.begin(), all_kinds.end()};  // kinds that fail the gate
   std::string source_root;           // SARIF's SRCROOT; "" = the current directory
   std::string title;                 // the HTML page's title; "" = the renderer's default
+  bool show_suppressed = false;      // the HTML page lists suppressed findings too
 };
 
 // parse_fail_on: "all", "none", or a comma list of kind names and of the
@@ -43,8 +44,8 @@ struct ReportOptions {
 std::optional<std::vector<FindingKind>> parse_fail_on(const std::string& text, std::string* error);
 
 // parse_report_option: if args[i] is a report option (-o, --sarif,
-// --junit, --suppressions, --fail-on, --source-root, --title; "--x=v" or
-// "--x v"), applies it, advances i past it and returns true. Returns false
+// --junit, --suppressions, --fail-on, --source-root, --title,
+// --show-suppressed; "--x=v" or "--x v"), applies it, advances i past it and returns true. Returns false
 // when args[i] is not one; sets *error on a bad option value.
 bool parse_report_option(const std::vector<std::string>& args, std::size_t& i, ReportOptions& options,
                          std::string* error);
@@ -53,9 +54,9 @@ bool parse_report_option(const std::vector<std::string>& args, std::size_t& i, R
 // on a usage error.
 std::optional<ReportOptions> parse_report_args(const std::vector<std::string>& args, std::string* error);
 
-// HtmlRenderer: renders the page (html_report.hpp's render_html with the
-// page title); empty = the HTML output is not available.
-using HtmlRenderer = std::function<std::string(const Report&, const std::string& title)>;
+// HtmlRenderer: renders the page (html_report.hpp's render_html, with the
+// page options taken from `options`); empty = no HTML output available.
+using HtmlRenderer = std::function<std::string(const Report&, const ReportOptions& options)>;
 
 // ReportOutcome: what run_report did.
 struct ReportOutcome {

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <string_view>
@@ -423,7 +424,17 @@ std::vector<std::string> collect_input_files(const std::vector<std::string>& arg
     std::sort(found.begin(), found.end());
     files.insert(files.end(), found.begin(), found.end());
   }
-  return files;
+  // A file reached twice (named and inside a named directory, or through a
+  // symlink) is read once, or its findings would count twice.
+  std::vector<std::string> unique;
+  std::set<std::string> seen;
+  for (std::string& f : files) {
+    std::error_code ec;
+    std::string key = fs::weakly_canonical(f, ec).string();
+    if (ec) key = f;
+    if (seen.insert(key).second) unique.push_back(std::move(f));
+  }
+  return unique;
 }
 
 Report load_report(const std::vector<std::string>& args) {

@@ -40,8 +40,8 @@ std::optional<ReportFile> read_report_file(const std::string& path, std::vector<
 
 // collect_input_files: `args` are files or directories; a directory stands
 // for every *.json file below it (recursively), sorted by path. Files named
-// explicitly are taken whatever their name. A path that does not exist is
-// one error line.
+// explicitly are taken whatever their name; a file reached twice is listed
+// once. A path that does not exist is one error line.
 std::vector<std::string> collect_input_files(const std::vector<std::string>& args, std::vector<std::string>& errors);
 
 // load_report: collect_input_files, read each, and merge (report_merge.hpp)

@@ -58,6 +58,11 @@ TEST(ReportArgs, DefaultsAndEveryOption) {
   EXPECT_EQ(o->fail_on, (std::vector<FindingKind>{FindingKind::data_race, FindingKind::global_deadlock,
                                                   FindingKind::partial_deadlock, FindingKind::lock_order_inversion}));
   EXPECT_EQ(o->inputs, (std::vector<std::string>{"in"}));
+  EXPECT_FALSE(o->show_suppressed);
+  o = parse({"--show-suppressed", "in", "--title", "nightly"}, &error);
+  ASSERT_TRUE(o.has_value()) << error;
+  EXPECT_TRUE(o->show_suppressed);
+  EXPECT_EQ(o->title, "nightly");
 }
 
 TEST(ReportArgs, UsageErrors) {
@@ -168,8 +173,8 @@ TEST(ReportCommand, HtmlIsWrittenByTheRendererGiven) {
   std::ostringstream out, err;
   std::string seen_title;
   std::size_t seen_findings = 0;
-  HtmlRenderer renderer = [&](const Report& r, const std::string& title) {
-    seen_title = title;
+  HtmlRenderer renderer = [&](const Report& r, const ReportOptions& o) {
+    seen_title = o.title;
     seen_findings = r.findings.size();
     return std::string("<!doctype html>");
   };

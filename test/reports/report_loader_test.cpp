@@ -202,6 +202,18 @@ TEST(ReportLoader, DirectoriesAreSearchedRecursivelyForJsonInSortedOrder) {
   EXPECT_EQ(errors[0], dir.file("missing.json") + ": no such file or directory");
 }
 
+TEST(ReportLoader, AFileReachedTwiceIsReadOnce) {
+  TempDir dir;
+  std::string f = dir.write("r/fsan.1.json", report_json({race_json("r1")}));
+  std::filesystem::create_symlink(f, dir.file("link.json"));
+  std::vector<std::string> errors;
+  std::vector<std::string> files = collect_input_files({dir.file("r"), f, dir.file("link.json")}, errors);
+  EXPECT_EQ(files, (std::vector<std::string>{f}));
+  Report r = load_report({dir.file("r"), f});
+  ASSERT_EQ(r.findings.size(), 1u);
+  EXPECT_EQ(r.findings[0].count, 1);
+}
+
 TEST(ReportLoader, BrokenFileDoesNotStopTheOthers) {
   TempDir dir;
   dir.write("1.json", report_json({race_json("r1")}, 11));
