@@ -172,20 +172,18 @@ Disassembly Disassembler::around(const std::string& module, std::uint64_t offset
 
 std::string render_disassembly(Disassembler& dis, const Frame& fr) {
   Disassembly d = dis.around(fr.module, fr.offset);
-  if (d.lines.empty())
-    return "<div class=\"disasm-error\">no disassembly: " + escape_html(d.error) + "</div>";
+  if (d.lines.empty()) return "<div class=\"disasm-error\">no disassembly: " + escape_html(d.error) + "</div>";
   std::string out = "<div class=\"disasm\"><div class=\"disasm-head\">" + escape_html(base_name(fr.module)) + " (" +
                     escape_html(d.arch) + ")";
-  if (!d.symbol.empty())
-    out += " in <span class=\"sym\">" + escape_html(d.symbol) + "</span>";
+  if (!d.symbol.empty()) out += " in <span class=\"sym\">" + escape_html(d.symbol) + "</span>";
   out += "</div><pre>";
   for (const DisasmLine& l : d.lines) {
     const char* cls = l.at_pc ? "insn pc" : l.call_site ? "insn call" : "insn";
     out += std::string("<span class=\"") + cls + "\"><span class=\"addr\">" + hex_text(l.address);
     if (!d.symbol.empty() && l.address >= d.symbol_start)
       out += " &lt;+" + std::to_string(l.address - d.symbol_start) + "&gt;";
-    out += "</span><span class=\"bytes\">" + escape_html(l.bytes) + "</span><span class=\"asm\">" + escape_html(l.text) +
-           "</span>";
+    out += "</span><span class=\"bytes\">" + escape_html(l.bytes) + "</span><span class=\"asm\">" +
+           escape_html(l.text) + "</span>";
     if (l.at_pc) out += "<span class=\"note\">\xE2\x86\x90 pc</span>";
     if (l.call_site) out += "<span class=\"note\">\xE2\x86\x90 call</span>";
     out += "</span>";

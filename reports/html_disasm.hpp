@@ -28,10 +28,10 @@ struct DisasmLine {
 };
 
 struct Disassembly {
-  std::string error;          // one line when nothing could be decoded
-  std::string symbol;         // enclosing function (demangled), if a symbol table names it
+  std::string error;   // one line when nothing could be decoded
+  std::string symbol;  // enclosing function (demangled), if a symbol table names it
   std::uint64_t symbol_start = 0;
-  std::string arch;           // "x86-64", "aarch64"
+  std::string arch;  // "x86-64", "aarch64"
   std::vector<DisasmLine> lines;
 };
 

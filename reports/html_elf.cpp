@@ -18,7 +18,7 @@ std::unique_ptr<ElfImage> ElfImage::open(const std::string& path, std::string* e
     *error = "cannot open " + path + ": " + std::strerror(errno);
     return nullptr;
   }
-  struct stat st{};
+  struct stat st {};
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
     *error = path + " is not a regular file";

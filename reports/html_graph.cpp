@@ -175,7 +175,8 @@ std::string render_wait_graph(const Graph& g, const std::string& id_prefix,
   }
   agclose(graph);
   gvFreeContext(gvc);
-  if (svg.empty()) return edge_list_fallback(g, g_graphviz_errors.empty() ? "Graphviz layout failed" : g_graphviz_errors);
+  if (svg.empty())
+    return edge_list_fallback(g, g_graphviz_errors.empty() ? "Graphviz layout failed" : g_graphviz_errors);
   return svg;
 }
 

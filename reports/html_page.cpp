@@ -75,10 +75,12 @@ class PageWriter {
 
   std::string page() {
     out_.reserve(1 << 16);
-    out_ += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-            "<meta name=\"generator\" content=\"fsan report\">\n<title>" +
-            escape_html(options_.title) + "</title>\n<style>" + kPageStyle + "</style>\n</head>\n<body>\n<div class=\"page\">\n";
+    out_ +=
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        "<meta name=\"generator\" content=\"fsan report\">\n<title>" +
+        escape_html(options_.title) + "</title>\n<style>" + kPageStyle +
+        "</style>\n</head>\n<body>\n<div class=\"page\">\n";
     header();
     errors();
     inputs();
@@ -145,8 +147,8 @@ class PageWriter {
       auto it = totals.find(k);
       if (it == totals.end()) continue;
       out_ += std::string("<a class=\"total\" href=\"#index\" data-total-kind=\"") + to_string(k) + "\" title=\"" +
-              plural(static_cast<std::size_t>(it->second.second), "occurrence", "occurrences") + "\"><span class=\"n\">" +
-              std::to_string(it->second.first) + "</span>" + badge(k) + "</a>";
+              plural(static_cast<std::size_t>(it->second.second), "occurrence", "occurrences") +
+              "\"><span class=\"n\">" + std::to_string(it->second.first) + "</span>" + badge(k) + "</a>";
     }
     if (distinct == 0) out_ += "<span class=\"total none\">no findings</span>";
     out_ += "</div>\n</header>\n";
@@ -198,11 +200,13 @@ class PageWriter {
       out_ += std::string("<label><input type=\"checkbox\" checked data-kind=\"") + to_string(k) + "\">" + badge(k) +
               " <span class=\"mono\">" + std::to_string(kinds[k]) + "</span></label>";
     }
-    out_ += "<span class=\"spacer\"></span><button type=\"button\" id=\"expand-all\">Expand all</button>"
-            "<button type=\"button\" id=\"collapse-all\">Collapse all</button></div>\n";
-    out_ += "<table id=\"findings\"><thead><tr><th class=\"num\" data-sort=\"num\">#</th><th data-sort=\"text\">Kind</th>"
-            "<th data-sort=\"text\">Summary</th><th data-sort=\"text\">First location</th>"
-            "<th class=\"num\" data-sort=\"num\">Count</th><th data-sort=\"text\">Tests</th></tr></thead>\n<tbody>\n";
+    out_ +=
+        "<span class=\"spacer\"></span><button type=\"button\" id=\"expand-all\">Expand all</button>"
+        "<button type=\"button\" id=\"collapse-all\">Collapse all</button></div>\n";
+    out_ +=
+        "<table id=\"findings\"><thead><tr><th class=\"num\" data-sort=\"num\">#</th><th data-sort=\"text\">Kind</th>"
+        "<th data-sort=\"text\">Summary</th><th data-sort=\"text\">First location</th>"
+        "<th class=\"num\" data-sort=\"num\">Count</th><th data-sort=\"text\">Tests</th></tr></thead>\n<tbody>\n";
     for (std::size_t n = 0; n < shown_.size(); ++n) {
       const MergedFinding& m = report_.findings[shown_[n]];
       const char* kind = to_string(m.finding.kind);
@@ -255,7 +259,8 @@ class PageWriter {
             "\" id=\"" + id + "\" data-kind=\"" + kind + "\">\n<h2>" + badge(f.kind) + " <span class=\"summary\">" +
             escape_html(f.summary) + "</span><a class=\"anchor\" href=\"#" + id + "\">#" + std::to_string(n) +
             "</a></h2>\n";
-    if (!f.message.empty() && f.summary.find(f.message) == std::string::npos) out_ += "<p class=\"message\">" + escape_html(f.message) + "</p>\n";
+    if (!f.message.empty() && f.summary.find(f.message) == std::string::npos)
+      out_ += "<p class=\"message\">" + escape_html(f.message) + "</p>\n";
     facts(m);
     KindText about = kind_text(f.kind);  // the same words as the SARIF rule's help
     out_ += "<details class=\"about\"><summary>What this means and how to fix it</summary><p>" +
@@ -332,10 +337,11 @@ class PageWriter {
       } else {
         out_ += "<ul>";
         for (const HeldLock& h : a.held)
-          out_ += "<li>" + stacks_.stack(h.acquired_at,
-                                        "<code>" + hex_text(h.addr) + "</code> held " +
-                                            (h.write ? "for writing" : "shared (read)") + ", acquired at:",
-                                        false, StackRenderer::Unfold::none) +
+          out_ += "<li>" +
+                  stacks_.stack(h.acquired_at,
+                                "<code>" + hex_text(h.addr) + "</code> held " +
+                                    (h.write ? "for writing" : "shared (read)") + ", acquired at:",
+                                false, StackRenderer::Unfold::none) +
                   "</li>";
         out_ += "</ul>";
       }
@@ -357,7 +363,9 @@ class PageWriter {
       std::string what = l.name.empty() ? "heap block of size " + std::to_string(l.size) : l.name;
       out_ += "Location is " + escape_html(what);
       if (l.alloc_fiber != 0) out_ += " allocated by fiber " + std::to_string(l.alloc_fiber);
-      out_ += l.alloc_stack.empty() ? "</p>" : " at:</p>" + stacks_.stack(l.alloc_stack, "allocation stack", true, StackRenderer::Unfold::top_user_frame);
+      out_ += l.alloc_stack.empty() ? "</p>"
+                                    : " at:</p>" + stacks_.stack(l.alloc_stack, "allocation stack", true,
+                                                                 StackRenderer::Unfold::top_user_frame);
     } else if (l.kind == "global") {
       out_ += "Location is global '" + escape_html(l.name) + "' of size " + std::to_string(l.size) + "</p>";
     } else if (l.kind == "stack") {
@@ -377,8 +385,6 @@ class PageWriter {
 
 }  // namespace
 
-std::string render_html(const Report& report, const HtmlOptions& options) {
-  return PageWriter(report, options).page();
-}
+std::string render_html(const Report& report, const HtmlOptions& options) { return PageWriter(report, options).page(); }
 
 }  // namespace fsan::reports

@@ -17,7 +17,7 @@ const std::vector<std::string>* SourceCache::lines(const std::string& path) {
   if (it != files_.end()) return it->second ? &*it->second : nullptr;
   if (files_.size() >= kMaxFiles) return nullptr;
   std::optional<std::vector<std::string>> result;
-  struct stat st{};
+  struct stat st {};
   if (stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && static_cast<std::size_t>(st.st_size) <= kMaxSourceBytes) {
     std::ifstream in(path, std::ios::binary);
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

@@ -19,8 +19,8 @@ bool contains(std::string_view s, std::string_view p) { return s.find(p) != std:
 // happens to be called "runtime" is not mistaken for fibersan.
 bool in_runtime_sources(std::string_view file) {
   static constexpr std::array<std::string_view, 13> kAreas = {
-      "/runtime/include/fsan/", "/runtime/base/", "/runtime/chan/",    "/runtime/context/", "/runtime/hooks/",
-      "/runtime/race/",         "/runtime/report/", "/runtime/sched/", "/runtime/sync/",    "/runtime/testing/",
+      "/runtime/include/fsan/", "/runtime/base/",      "/runtime/chan/",     "/runtime/context/", "/runtime/hooks/",
+      "/runtime/race/",         "/runtime/report/",    "/runtime/sched/",    "/runtime/sync/",    "/runtime/testing/",
       "/runtime/time/",         "/runtime/waitgraph/", "/fsan/include/fsan/"};
   for (std::string_view a : kAreas)
     if (contains(file, a) || starts_with(file, a.substr(1))) return true;
@@ -28,9 +28,9 @@ bool in_runtime_sources(std::string_view file) {
 }
 
 bool is_system_module(std::string_view base) {
-  static constexpr std::array<std::string_view, 9> kSystem = {
-      "libc.so", "libc-", "libstdc++.so", "libgcc_s.so", "ld-linux", "libm.so", "libpthread.so", "libdl.so",
-      "linux-vdso"};
+  static constexpr std::array<std::string_view, 9> kSystem = {"libc.so",       "libc-",    "libstdc++.so",
+                                                              "libgcc_s.so",   "ld-linux", "libm.so",
+                                                              "libpthread.so", "libdl.so", "linux-vdso"};
   for (std::string_view s : kSystem)
     if (starts_with(base, s)) return true;
   return false;
@@ -44,8 +44,8 @@ FrameOrigin frame_origin(const Frame& fr) {
   // frames are only told apart as fibersan's or the system's.
   std::string module = base_name(fr.module);
   std::string_view fn = fr.function;
-  if (!is_library_frame(fr) && !is_system_module(module) && fn != "_start" && fn != "start_thread" &&
-      fn != "clone" && fn != "clone3")
+  if (!is_library_frame(fr) && !is_system_module(module) && fn != "_start" && fn != "start_thread" && fn != "clone" &&
+      fn != "clone3")
     return FrameOrigin::user;
   if (starts_with(module, "libfsan") || starts_with(fn, "fsan::") || starts_with(fn, "__fsan_") ||
       starts_with(fn, "fsan_") || in_runtime_sources(fr.file))

@@ -4,6 +4,7 @@
 // errors, suppressed findings, hostile strings). The browser test
 // (browser_report.py) checks the page the real fixtures produce.
 #include <dlfcn.h>
+#include <gtest/gtest.h>
 #include <link.h>
 
 #include <cstdio>
@@ -11,8 +12,6 @@
 #include <fstream>
 #include <regex>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "html_disasm.hpp"
 #include "html_escape.hpp"
@@ -76,9 +75,9 @@ TEST(HtmlEscape, EscapesMarkupCharacters) {
 
 TEST(HtmlEscape, ReplacesInvalidUtf8AndKeepsValidUtf8) {
   EXPECT_EQ(valid_utf8("ok \xC3\xA9"), "ok \xC3\xA9");                    // é stays
-  EXPECT_EQ(valid_utf8("bad \xFF end"), "bad \xEF\xBF\xBD end");           // stray byte
-  EXPECT_EQ(valid_utf8("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");           // overlong '/'
-  EXPECT_EQ(valid_utf8("cut \xE2\x82"), "cut \xEF\xBF\xBD\xEF\xBF\xBD");   // truncated sequence
+  EXPECT_EQ(valid_utf8("bad \xFF end"), "bad \xEF\xBF\xBD end");          // stray byte
+  EXPECT_EQ(valid_utf8("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");          // overlong '/'
+  EXPECT_EQ(valid_utf8("cut \xE2\x82"), "cut \xEF\xBF\xBD\xEF\xBF\xBD");  // truncated sequence
 }
 
 TEST(HtmlEscape, IdTokenKeepsOnlySafeCharacters) { EXPECT_EQ(id_token("f7 \"x\"<y>-z"), "f7__x__y_-z"); }
@@ -146,11 +145,15 @@ TEST(HtmlSource, NoSnippetForMissingFilesLinesOrBinaryFiles) {
 
 Graph two_fiber_cycle() {
   Graph g;
-  g.nodes = {{"f3", "fiber", "fiber 3 \"a<b> & \\N\""}, {"m1", "mutex", "Mutex 0x10"},
-             {"f2", "fiber", "fiber 2"},                {"m2", "mutex", "Mutex 0x20"},
+  g.nodes = {{"f3", "fiber", "fiber 3 \"a<b> & \\N\""},
+             {"m1", "mutex", "Mutex 0x10"},
+             {"f2", "fiber", "fiber 2"},
+             {"m2", "mutex", "Mutex 0x20"},
              {"c1", "chan", "chan 0x30"}};
-  g.edges = {{"f3", "m1", "waits (sync.Mutex.Lock)"}, {"m1", "f2", "held by"},
-             {"f2", "m2", "waits (sync.Mutex.Lock)"}, {"m2", "f3", "held by"},
+  g.edges = {{"f3", "m1", "waits (sync.Mutex.Lock)"},
+             {"m1", "f2", "held by"},
+             {"f2", "m2", "waits (sync.Mutex.Lock)"},
+             {"m2", "f3", "held by"},
              {"c1", "f2", "can send"}};
   g.cycle = {"f3", "m1", "f2", "m2", "f3"};
   return g;
