@@ -16,7 +16,9 @@ runs them with FSAN_OPTIONS=report_dir=<work>/json (they exit 66), renders
   - with JS off (the page's scripts blocked, see dump_dom) everything is
     there and the JS-only filter bar stays hidden;
   - with JS on, clicking the Kind header sorts the index both ways and
-    unticking a kind hides its rows and sections.
+    unticking a kind hides its rows and sections;
+  - a truncated report file is one load error at the top of the page, and
+    the readable files are still rendered.
 Then takes a PNG screenshot of a page of the deadlock alone
 (<work>/deadlock-page.png) for people to look at.
 
@@ -493,6 +495,30 @@ def main():
         dom = parse_dom(dump_dom(chromium, page, a.workdir, scripts))
         check_page(dom, expected, fixtures, scripts)
     check_interaction(chromium, page, a.workdir, expected)
+
+    # A truncated report (a CI shard killed mid-write) is named in the load
+    # errors at the top; the readable reports are still rendered.
+    broken_dir = os.path.join(a.workdir, "json-broken")
+    os.makedirs(broken_dir)
+    shutil.copy(deadlock_json, broken_dir)
+    with open(deadlock_json, encoding="utf-8") as f:
+        text = f.read()
+    with open(os.path.join(broken_dir, "fsan.truncated.json"), "w", encoding="utf-8") as f:
+        f.write(text[: len(text) // 2])
+    broken_page = os.path.join(a.workdir, "broken-page.html")
+    r = subprocess.run([a.fsan, "report", broken_dir, "-o", broken_page, "--fail-on", "none"], capture_output=True,
+                       text=True)
+    check(r.returncode != 0 and os.path.exists(broken_page),
+          "fsan report on a truncated file exited %d (expected non-zero) and wrote %s"
+          % (r.returncode, "a page" if os.path.exists(broken_page) else "no page"))
+    dom = parse_dom(dump_dom(chromium, broken_page, a.workdir, False))
+    errors = dom.by_id("load-errors")
+    check(errors is not None, "the page of a truncated report shows no load errors")
+    items = [li.text() for li in errors.find_all("li")]
+    check(len(items) == 1 and "fsan.truncated.json" in items[0] and "\n" not in items[0].strip(),
+          "expected one load error naming fsan.truncated.json, got %s" % items)
+    check(len([tr for tr in dom.find_all("tr", cls="finding-row")]) == 1,
+          "the readable report's finding is missing from the page of a truncated report")
 
     deadlock_page = os.path.join(a.workdir, "deadlock-page.html")
     r = subprocess.run([a.fsan, "report", deadlock_json, "-o", deadlock_page, "--fail-on", "none",
