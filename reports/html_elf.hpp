@@ -14,6 +14,11 @@
 
 namespace fsan::reports {
 
+// Example:
+//   std::string error;
+//   auto img = ElfImage::open("/usr/lib/x86_64-linux-gnu/libc.so.6", &error);
+//   ElfImage::Code code;
+//   if (img && img->code_at(0x29d90, &code)) decode(code.bytes + (0x29d90 - code.start));
 class ElfImage {
  public:
   static constexpr std::size_t kMaxFileBytes = std::size_t{2} << 30;
