@@ -194,6 +194,17 @@ std::string render_sarif(const Report& report, const SarifOptions& options) {
       json loc = frame_location(*top, options.source_root, false);
       if (loc.contains("physicalLocation")) r["locations"] = json::array({loc});
     }
+    if (!r.contains("locations")) {
+      // No frame to point at (stacks not captured): the program that
+      // reported it, else its report file. Code scanning rejects a log
+      // with a result without locations.
+      const ProcessInfo& p = report.processes.at(m.processes.front());
+      std::string where = !p.argv.empty() && !p.argv[0].empty() ? p.argv[0] : p.file;
+      std::error_code ec;
+      std::string absolute = std::filesystem::absolute(where, ec).lexically_normal().string();
+      r["locations"] = json::array(
+          {{{"physicalLocation", {{"artifactLocation", artifact_location(ec ? where : absolute, options.source_root)}}}}});
+    }
     std::string fingerprint = !f.signature.empty() ? f.signature : std::to_string(std::hash<std::string>{}(f.summary));
     r["partialFingerprints"] = {{kFingerprintKey, fingerprint}};
     json flows = code_flows(f, options.source_root);

@@ -1,7 +1,7 @@
 // SARIF 2.1.0 output of `fsan report --sarif F` (REPORTS.md "Machine
 // formats"), in the shape GitHub code scanning accepts: one rule per kind
 // (ruleId = kind), one result per distinct finding with level "error", the
-// top user frame as its location, partialFingerprints from the signature,
+// top user frame as its location (the program, when no frame was captured), partialFingerprints from the signature,
 // and one codeFlow whose threadFlows are the race accesses' stacks and each
 // fiber's stack. Suppressed findings are results with a `suppressions`
 // entry. Source files are URIs relative to SRCROOT (the --source-root) where

@@ -137,6 +137,17 @@ TEST(Sarif, FramesWithoutDebugInfoPointAtTheBinary) {
   EXPECT_FALSE(phys.contains("region"));
 }
 
+TEST(Sarif, FindingsWithoutFramesPointAtTheProgram) {
+  std::string f = R"j({"kind": "global_deadlock", "signature": "g", "fibers": [{"id": 1, "stack": []}]})j";
+  ReportMerger m;
+  std::vector<std::string> errors;
+  m.add(*parse_report_json(report_json({f}, 5, "/src/app/build/tool"), "/ci/fsan.5.json", errors));
+  json log = sarif_of(m.take());
+  const json& loc = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"];
+  EXPECT_EQ(loc["uri"], "build/tool");
+  EXPECT_EQ(loc["uriBaseId"], "SRCROOT");
+}
+
 TEST(ArtifactUri, RelativeUnderTheRootAbsoluteElsewhere) {
   EXPECT_EQ(artifact_uri("/src/app/lib/a.cpp", "/src/app").uri, "lib/a.cpp");
   EXPECT_TRUE(artifact_uri("/src/app/lib/a.cpp", "/src/app/").relative);
