@@ -31,7 +31,7 @@ bool is_stale_report(const std::string& name) {
 }
 
 struct Child {
-  int status = 0;       // exit status, or 128+signal
+  int status = 0;  // exit status, or 128+signal
   bool started = false;
 };
 
@@ -48,7 +48,8 @@ Child run_command(const std::vector<std::string>& command, const std::string& fs
   for (std::string& s : argv_store) argv.push_back(s.data());
   argv.push_back(nullptr);
 
-  struct sigaction ignore {}, old_int{}, old_quit{};
+  struct sigaction ignore {
+  }, old_int{}, old_quit{};
   ignore.sa_handler = SIG_IGN;
   sigemptyset(&ignore.sa_mask);
   sigaction(SIGINT, &ignore, &old_int);
@@ -185,7 +186,8 @@ int run_gate(const GateOptions& options, const HtmlRenderer& html, std::ostream&
   std::string fsan_options = gate_fsan_options(std::getenv("FSAN_OPTIONS"), dir_text);
   out.flush();
   Child child = run_command(options.command, fsan_options, err);
-  if (child.started && child.status != 0) err << "fsan gate: " << options.command[0] << " exited with status " << child.status << "\n";
+  if (child.started && child.status != 0)
+    err << "fsan gate: " << options.command[0] << " exited with status " << child.status << "\n";
 
   ReportOptions report = options.report;
   report.inputs = {dir_text};

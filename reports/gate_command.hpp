@@ -22,8 +22,8 @@ namespace fsan::reports {
 
 struct GateOptions {
   std::string report_dir = "fsan-reports";
-  ReportOptions report;               // inputs: {report_dir}
-  std::vector<std::string> command;   // argv of the command to run
+  ReportOptions report;              // inputs: {report_dir}
+  std::vector<std::string> command;  // argv of the command to run
 };
 
 // parse_gate_args: the arguments after `fsan gate`.

@@ -17,7 +17,7 @@ namespace {
 // One testcase: the findings (indices into Report::findings) reported in
 // it, each once, with the process of its first occurrence there.
 struct CaseFindings {
-  std::string test;  // "" = the binary itself (findings outside any FSAN_TEST)
+  std::string test;                                           // "" = the binary itself (findings outside any FSAN_TEST)
   std::vector<std::pair<std::size_t, std::size_t>> findings;  // (finding, process)
 };
 
@@ -212,18 +212,20 @@ std::string render_junit(const Report& report) {
     ++total_tests;
     std::string lines;
     for (const std::string& e : report.errors) lines += e + "\n";
-    std::string message = std::to_string(report.errors.size()) +
-                          (report.errors.size() == 1 ? " input could not be used: " : " inputs could not be used, first: ") +
-                          report.errors.front();
+    std::string message =
+        std::to_string(report.errors.size()) +
+        (report.errors.size() == 1 ? " input could not be used: " : " inputs could not be used, first: ") +
+        report.errors.front();
     body << "  <testsuite name=\"fsan-report\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\" time=\"0\">\n"
          << "    <testcase classname=\"fsan-report\" name=\"inputs\" time=\"0\">\n"
-         << "      <error message=\"" << xml_escape(message) << "\" type=\"input\">" << xml_escape(lines) << "</error>\n"
+         << "      <error message=\"" << xml_escape(message) << "\" type=\"input\">" << xml_escape(lines)
+         << "</error>\n"
          << "    </testcase>\n  </testsuite>\n";
   }
   std::ostringstream out;
   out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  out << "<testsuites name=\"fibersan\" tests=\"" << total_tests << "\" failures=\"" << total_failures
-      << "\" errors=\"" << total_errors << "\">\n"
+  out << "<testsuites name=\"fibersan\" tests=\"" << total_tests << "\" failures=\"" << total_failures << "\" errors=\""
+      << total_errors << "\">\n"
       << body.str() << "</testsuites>\n";
   return out.str();
 }

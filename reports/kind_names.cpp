@@ -64,8 +64,9 @@ KindText kind_text(FindingKind k) {
               "Give the fiber a way to finish: close the channel it receives from, use a buffered channel for a "
               "result nobody may read, or select on a Context's done channel and cancel it."};
     case FindingKind::timer_leak:
-      return {"Timer leak", "A Timer or Ticker was still active when its owner was gone and was never stopped.",
-              "Call stop() on every Timer and Ticker when it is no longer needed (defer-style, e.g. in a scope guard)."};
+      return {
+          "Timer leak", "A Timer or Ticker was still active when its owner was gone and was never stopped.",
+          "Call stop() on every Timer and Ticker when it is no longer needed (defer-style, e.g. in a scope guard)."};
     case FindingKind::lost_cancel:
       return {"Lost cancel",
               "A Context's cancel function was dropped without being called, so the context and its timer leak "

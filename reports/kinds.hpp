@@ -14,9 +14,10 @@
 namespace fsan::reports {
 
 inline constexpr std::array<FindingKind, 8> all_kinds = {
-    FindingKind::data_race,  FindingKind::global_deadlock, FindingKind::partial_deadlock,
-    FindingKind::lock_order_inversion, FindingKind::fiber_leak, FindingKind::timer_leak,
-    FindingKind::lost_cancel, FindingKind::panic,
+    FindingKind::data_race,        FindingKind::global_deadlock,
+    FindingKind::partial_deadlock, FindingKind::lock_order_inversion,
+    FindingKind::fiber_leak,       FindingKind::timer_leak,
+    FindingKind::lost_cancel,      FindingKind::panic,
 };
 
 // parse_kind: the kind named `name` ("data_race", ...), or nullopt.

@@ -184,7 +184,8 @@ std::string summary_line(const Report& report, const std::vector<FindingKind>& f
   std::string line = "fsan report: " + std::to_string(open) + (open == 1 ? " finding" : " findings");
   std::string kinds;
   for (std::size_t k = 0; k < all_kinds.size(); ++k)
-    if (per_kind[k] > 0) kinds += (kinds.empty() ? "" : ", ") + std::to_string(per_kind[k]) + " " + to_string(all_kinds[k]);
+    if (per_kind[k] > 0)
+      kinds += (kinds.empty() ? "" : ", ") + std::to_string(per_kind[k]) + " " + to_string(all_kinds[k]);
   if (!kinds.empty()) line += " (" + kinds + ")";
   if (fail_on.size() != all_kinds.size()) line += ", " + std::to_string(failing) + " of --fail-on kinds";
   line += ", " + std::to_string(suppressed) + " suppressed, " + std::to_string(report.errors.size()) +
@@ -196,8 +197,7 @@ std::string summary_line(const Report& report, const std::vector<FindingKind>& f
   return line;
 }
 
-ReportOutcome run_report(const ReportOptions& options, const HtmlRenderer& html, std::ostream& out,
-                         std::ostream& err) {
+ReportOutcome run_report(const ReportOptions& options, const HtmlRenderer& html, std::ostream& out, std::ostream& err) {
   ReportOutcome outcome;
   outcome.report = load_report(options.inputs);
   Report& report = outcome.report;
@@ -217,7 +217,8 @@ ReportOutcome run_report(const ReportOptions& options, const HtmlRenderer& html,
       } catch (const std::exception& e) {
         write_errors.push_back(options.html_path + ": not written: the HTML page failed: " + e.what());
       }
-      if (!page.empty() && write_file(options.html_path, page, write_errors)) outcome.written.push_back(options.html_path);
+      if (!page.empty() && write_file(options.html_path, page, write_errors))
+        outcome.written.push_back(options.html_path);
     }
   }
   if (!options.sarif_path.empty()) {
@@ -228,7 +229,8 @@ ReportOutcome run_report(const ReportOptions& options, const HtmlRenderer& html,
       outcome.written.push_back(options.sarif_path);
   }
   if (!options.junit_path.empty()) {
-    if (write_file(options.junit_path, render_junit(report), write_errors)) outcome.written.push_back(options.junit_path);
+    if (write_file(options.junit_path, render_junit(report), write_errors))
+      outcome.written.push_back(options.junit_path);
   }
   report.errors.insert(report.errors.end(), write_errors.begin(), write_errors.end());
 
@@ -238,9 +240,7 @@ ReportOutcome run_report(const ReportOptions& options, const HtmlRenderer& html,
   out << summary_line(report, options.fail_on, outcome.written) << "\n";
   out.flush();
   err.flush();
-  outcome.exit_status = outcome.failing > 0       ? kExitFindings
-                        : !report.errors.empty() ? kExitInputErrors
-                                                 : kExitClean;
+  outcome.exit_status = outcome.failing > 0 ? kExitFindings : !report.errors.empty() ? kExitInputErrors : kExitClean;
   return outcome;
 }
 

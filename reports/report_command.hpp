@@ -27,15 +27,15 @@ inline constexpr int kExitUsage = 2;
 inline constexpr int kExitInputErrors = 3;
 
 struct ReportOptions {
-  std::vector<std::string> inputs;   // files or directories
+  std::vector<std::string> inputs;        // files or directories
   std::string html_path = "report.html";  // "" = no HTML page
   std::string sarif_path;
   std::string junit_path;
   std::string suppressions_path;
   std::vector<FindingKind> fail_on{all_kinds.begin(), all_kinds.end()};  // kinds that fail the gate
-  std::string source_root;           // SARIF's SRCROOT; "" = the current directory
-  std::string title;                 // the HTML page's title; "" = the renderer's default
-  bool show_suppressed = false;      // the HTML page lists suppressed findings too
+  std::string source_root;                                               // SARIF's SRCROOT; "" = the current directory
+  std::string title;             // the HTML page's title; "" = the renderer's default
+  bool show_suppressed = false;  // the HTML page lists suppressed findings too
 };
 
 // parse_fail_on: "all", "none", or a comma list of kind names and of the
@@ -68,8 +68,7 @@ struct ReportOutcome {
 
 // run_report: loads, merges, suppresses, writes the outputs; prints each
 // error as one line on `err` and the summary line on `out`.
-ReportOutcome run_report(const ReportOptions& options, const HtmlRenderer& html, std::ostream& out,
-                         std::ostream& err);
+ReportOutcome run_report(const ReportOptions& options, const HtmlRenderer& html, std::ostream& out, std::ostream& err);
 
 // summary_line: "fsan report: 5 findings (2 data_race, ...), 1 suppressed,
 // 0 errors; wrote report.html".

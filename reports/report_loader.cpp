@@ -11,13 +11,12 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <stdexcept>
 #include <string_view>
 #include <system_error>
-
-#include <nlohmann/json.hpp>
 
 #include "kinds.hpp"
 #include "report_merge.hpp"

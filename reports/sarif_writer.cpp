@@ -6,7 +6,6 @@
 #include "sarif_writer.hpp"
 
 #include <filesystem>
-
 #include <nlohmann/json.hpp>
 
 #include "kinds.hpp"
@@ -202,8 +201,9 @@ std::string render_sarif(const Report& report, const SarifOptions& options) {
       std::string where = !p.argv.empty() && !p.argv[0].empty() ? p.argv[0] : p.file;
       std::error_code ec;
       std::string absolute = std::filesystem::absolute(where, ec).lexically_normal().string();
-      r["locations"] = json::array(
-          {{{"physicalLocation", {{"artifactLocation", artifact_location(ec ? where : absolute, options.source_root)}}}}});
+      r["locations"] =
+          json::array({{{"physicalLocation",
+                         {{"artifactLocation", artifact_location(ec ? where : absolute, options.source_root)}}}}});
     }
     std::string fingerprint = !f.signature.empty() ? f.signature : std::to_string(std::hash<std::string>{}(f.summary));
     r["partialFingerprints"] = {{kFingerprintKey, fingerprint}};
@@ -222,8 +222,7 @@ std::string render_sarif(const Report& report, const SarifOptions& options) {
   }
 
   json notifications = json::array();
-  for (const std::string& e : report.errors)
-    notifications.push_back({{"level", "error"}, {"message", {{"text", e}}}});
+  for (const std::string& e : report.errors) notifications.push_back({{"level", "error"}, {"message", {{"text", e}}}});
   json invocation = {{"executionSuccessful", report.errors.empty()}};
   if (!notifications.empty()) invocation["toolExecutionNotifications"] = notifications;
 
@@ -237,8 +236,8 @@ std::string render_sarif(const Report& report, const SarifOptions& options) {
               {"invocations", json::array({invocation})},
               {"results", results}};
   if (!options.source_root.empty()) {
-    std::string root = with_trailing_slash(
-        std::filesystem::path(options.source_root).lexically_normal().generic_string());
+    std::string root =
+        with_trailing_slash(std::filesystem::path(options.source_root).lexically_normal().generic_string());
     run["originalUriBaseIds"] = {{"SRCROOT", {{"uri", "file://" + percent_encode(root)}}}};
   }
   json log = {{"$schema", kSchemaUri}, {"version", "2.1.0"}, {"runs", json::array({run})}};

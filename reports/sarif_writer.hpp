@@ -15,8 +15,8 @@
 namespace fsan::reports {
 
 struct SarifOptions {
-  std::string source_root;      // absolute directory; SRCROOT
-  std::string tool_version;     // tool.driver.version
+  std::string source_root;   // absolute directory; SRCROOT
+  std::string tool_version;  // tool.driver.version
   bool include_suppressed = true;
 };
 

@@ -37,8 +37,8 @@ bool is_runtime_file(std::string_view file) {
 
 bool is_system_file(std::string_view file) {
   return starts_with(file, "/usr/include/") || starts_with(file, "/usr/lib/gcc/") ||
-         starts_with(file, "/usr/lib/llvm-") || starts_with(file, "./bits/") ||
-         starts_with(file, "../sysdeps/") || starts_with(file, "./nptl/") || starts_with(file, "../nptl/");
+         starts_with(file, "/usr/lib/llvm-") || starts_with(file, "./bits/") || starts_with(file, "../sysdeps/") ||
+         starts_with(file, "./nptl/") || starts_with(file, "../nptl/");
 }
 
 // The function's own qualified name starts with `ns` (after a return type

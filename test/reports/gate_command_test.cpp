@@ -3,11 +3,10 @@
 // are small shell scripts that write report files the way the runtime does).
 #include "gate_command.hpp"
 
+#include <gtest/gtest.h>
 #include <stdlib.h>
 
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 #include "report_test_util.hpp"
 
@@ -20,8 +19,8 @@ using testing::TempDir;
 
 TEST(GateArgs, ReportDirReportOptionsAndTheCommand) {
   std::string error;
-  std::optional<GateOptions> o =
-      parse_gate_args({"--report-dir", "out", "--junit=j.xml", "--fail-on", "race", "--", "ctest", "-j2", "--"}, &error);
+  std::optional<GateOptions> o = parse_gate_args(
+      {"--report-dir", "out", "--junit=j.xml", "--fail-on", "race", "--", "ctest", "-j2", "--"}, &error);
   ASSERT_TRUE(o.has_value()) << error;
   EXPECT_EQ(o->report_dir, "out");
   EXPECT_EQ(o->report.junit_path, "j.xml");

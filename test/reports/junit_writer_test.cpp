@@ -111,12 +111,15 @@ TEST(JUnit, UnreadableInputsAreAnErroringCase) {
   m.add_error("2.json:1:1: empty file, expected a JSON report (byte 1)");
   m.add_error("3.json: unsupported schema \"x\", expected \"fibersan-report/1\"");
   std::string xml = render_junit(m.take());
-  EXPECT_NE(xml.find("<testsuites name=\"fibersan\" tests=\"2\" failures=\"0\" errors=\"1\">"), std::string::npos) << xml;
-  EXPECT_NE(xml.find("<testsuite name=\"fsan-report\" tests=\"1\" failures=\"0\" errors=\"1\""), std::string::npos) << xml;
-  EXPECT_NE(xml.find("<error message=\"2 inputs could not be used, first: 2.json:1:1: empty file, expected a JSON report "
-                     "(byte 1)\" type=\"input\">2.json:1:1: empty file, expected a JSON report (byte 1)\n3.json: "
-                     "unsupported schema &quot;x&quot;, expected &quot;fibersan-report/1&quot;\n</error>"),
-            std::string::npos)
+  EXPECT_NE(xml.find("<testsuites name=\"fibersan\" tests=\"2\" failures=\"0\" errors=\"1\">"), std::string::npos)
+      << xml;
+  EXPECT_NE(xml.find("<testsuite name=\"fsan-report\" tests=\"1\" failures=\"0\" errors=\"1\""), std::string::npos)
+      << xml;
+  EXPECT_NE(
+      xml.find("<error message=\"2 inputs could not be used, first: 2.json:1:1: empty file, expected a JSON report "
+               "(byte 1)\" type=\"input\">2.json:1:1: empty file, expected a JSON report (byte 1)\n3.json: "
+               "unsupported schema &quot;x&quot;, expected &quot;fibersan-report/1&quot;\n</error>"),
+      std::string::npos)
       << xml;
   EXPECT_EQ(render_junit(Report{}).find("fsan-report"), std::string::npos);
 }
@@ -132,7 +135,9 @@ TEST(JUnit, BinaryNameFallsBackToTheFile) {
 TEST(JUnit, EscapesMarkupControlCharactersAndBrokenUtf8) {
   EXPECT_EQ(xml_escape("a<b>&\"c'"), "a&lt;b&gt;&amp;&quot;c&apos;");
   EXPECT_EQ(xml_escape("tab\tnl\ncr\r"), "tab\tnl\ncr\r");
-  EXPECT_EQ(xml_escape(std::string("nul\0bell\x07", 9)), "nul\xEF\xBF\xBD" "bell\xEF\xBF\xBD");
+  EXPECT_EQ(xml_escape(std::string("nul\0bell\x07", 9)),
+            "nul\xEF\xBF\xBD"
+            "bell\xEF\xBF\xBD");
   EXPECT_EQ(xml_escape("bad\xff utf8 \xc3"), "bad\xEF\xBF\xBD utf8 \xEF\xBF\xBD");
   EXPECT_EQ(xml_escape("caf\xC3\xA9 \xE2\x9C\x93"), "caf\xC3\xA9 \xE2\x9C\x93");
   EXPECT_EQ(xml_escape("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // a UTF-16 surrogate
@@ -140,7 +145,8 @@ TEST(JUnit, EscapesMarkupControlCharactersAndBrokenUtf8) {
 
 TEST(JUnit, HostileNamesStayText) {
   ReportMerger m;
-  std::string f = R"json({"kind": "panic", "summary": "panic: </failure><x a=\"1\">", "message": "]]> & <", "test": "S.<T>",
+  std::string f =
+      R"json({"kind": "panic", "summary": "panic: </failure><x a=\"1\">", "message": "]]> & <", "test": "S.<T>",
     "fibers": [{"id": 1, "name": "\u0001<n>", "stack": [{"function": "f<int>()"}]}]})json";
   add(m, report_json({f}, 1, "a&b"), "1.json");
   std::string xml = render_junit(m.take());

@@ -1,7 +1,7 @@
 // Kind names: every kind round-trips through its schema name; others fail.
-#include <gtest/gtest.h>
-
 #include "kinds.hpp"
+
+#include <gtest/gtest.h>
 
 namespace fsan::reports {
 namespace {

@@ -3,9 +3,9 @@
 // rest was rendered, usage errors are 2; the summary line counts by kind.
 #include "report_command.hpp"
 
-#include <sstream>
-
 #include <gtest/gtest.h>
+
+#include <sstream>
 
 #include "report_test_util.hpp"
 
@@ -103,8 +103,9 @@ TEST(ReportCommand, FindingsOfFailOnKindsExitOne) {
   EXPECT_EQ(run({in, "--fail-on", "deadlock"}).status, kExitFindings);
   RunResult leaks = run({in, "--fail-on", "leak,panic"});
   EXPECT_EQ(leaks.status, kExitClean);
-  EXPECT_EQ(leaks.out,
-            "fsan report: 2 findings (1 data_race, 1 partial_deadlock), 0 of --fail-on kinds, 0 suppressed, 0 errors\n");
+  EXPECT_EQ(
+      leaks.out,
+      "fsan report: 2 findings (1 data_race, 1 partial_deadlock), 0 of --fail-on kinds, 0 suppressed, 0 errors\n");
   EXPECT_EQ(run({in, "--fail-on", "none"}).status, kExitClean);
 }
 

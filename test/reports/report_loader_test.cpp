@@ -17,8 +17,8 @@ using testing::TempDir;
 
 TEST(ReportLoader, ReadsEveryFieldOfARace) {
   std::vector<std::string> errors;
-  std::optional<ReportFile> file = parse_report_json(report_json({race_json("abc123", 12, "Suite.Name")}), "a.json",
-                                                     errors);
+  std::optional<ReportFile> file =
+      parse_report_json(report_json({race_json("abc123", 12, "Suite.Name")}), "a.json", errors);
   ASSERT_TRUE(file.has_value());
   EXPECT_TRUE(errors.empty()) << errors.front();
   EXPECT_EQ(file->process.file, "a.json");
@@ -138,8 +138,9 @@ TEST(ReportLoader, WrongSchemaIsAnError) {
 }
 
 TEST(ReportLoader, ValidJsonThatIsNotAReportIsAnError) {
-  for (const char* doc : {"[1, 2, 3]", "{\"name\": \"package.json\"}", "{\"schema\": 1}", "\"text\"",
-                          "{\"schema\": \"fibersan-report/1\"}", "{\"schema\": \"fibersan-report/1\", \"findings\": 3}"}) {
+  for (const char* doc :
+       {"[1, 2, 3]", "{\"name\": \"package.json\"}", "{\"schema\": 1}", "\"text\"",
+        "{\"schema\": \"fibersan-report/1\"}", "{\"schema\": \"fibersan-report/1\", \"findings\": 3}"}) {
     std::vector<std::string> errors;
     EXPECT_FALSE(parse_report_json(doc, "x.json", errors)) << doc;
     ASSERT_EQ(errors.size(), 1u) << doc;
@@ -149,8 +150,9 @@ TEST(ReportLoader, ValidJsonThatIsNotAReportIsAnError) {
 
 TEST(ReportLoader, UnknownKindCostsOnlyThatFinding) {
   std::vector<std::string> errors;
-  std::string doc = report_json(
-      {race_json("r1"), R"j({"id": "goroutine_leak-1", "kind": "goroutine_leak", "signature": "x"})j", deadlock_json("d1")});
+  std::string doc =
+      report_json({race_json("r1"), R"j({"id": "goroutine_leak-1", "kind": "goroutine_leak", "signature": "x"})j",
+                   deadlock_json("d1")});
   std::optional<ReportFile> file = parse_report_json(doc, "k.json", errors);
   ASSERT_TRUE(file.has_value());
   ASSERT_EQ(file->findings.size(), 2u);
@@ -168,7 +170,8 @@ TEST(ReportLoader, FieldOfTheWrongTypeCostsOnlyThatFinding) {
   ASSERT_TRUE(file.has_value());
   ASSERT_EQ(file->findings.size(), 1u);
   ASSERT_EQ(errors.size(), 2u);
-  EXPECT_EQ(errors[0], "t.json: finding 1 (panic-1): \"fibers[0].stack[0].line\" is string, expected an integer; skipped");
+  EXPECT_EQ(errors[0],
+            "t.json: finding 1 (panic-1): \"fibers[0].stack[0].line\" is string, expected an integer; skipped");
   EXPECT_EQ(errors[1],
             "t.json: finding 3 (data_race-9): \"accesses[0].addr\" is \"0xZZ\", expected an address like \"0x1a2b\"; "
             "skipped");

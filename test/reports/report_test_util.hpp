@@ -2,13 +2,12 @@
 // (runtime/report/text_printer.cpp), and a temporary directory per test.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <string>
-
-#include <gtest/gtest.h>
 
 namespace fsan::reports::testing {
 
@@ -35,10 +34,12 @@ inline std::string race_json(const std::string& signature, int line = 12, const 
          created +
          "}, {\"id\": 8, \"name\": \"\", \"state\": \"running\", \"wait_reason\": null, \"wait_ns\": 0, \"parent\": 1, "
          "\"stack\": [], \"created_at\": " +
-         created + "}],\n \"accesses\": [{\"fiber\": 7, \"op\": \"write\", \"size\": 4, \"addr\": \"0x7f0010\", "
-                   "\"atomic\": false, \"stack\": " +
-         st + ", \"held\": []}, {\"fiber\": 8, \"op\": \"read\", \"size\": 4, \"addr\": \"0x7f0010\", \"atomic\": false, "
-              "\"stack\": " +
+         created +
+         "}],\n \"accesses\": [{\"fiber\": 7, \"op\": \"write\", \"size\": 4, \"addr\": \"0x7f0010\", "
+         "\"atomic\": false, \"stack\": " +
+         st +
+         ", \"held\": []}, {\"fiber\": 8, \"op\": \"read\", \"size\": 4, \"addr\": \"0x7f0010\", \"atomic\": false, "
+         "\"stack\": " +
          st + ", \"held\": [{\"addr\": \"0x9000\", \"mode\": \"read\", \"stack\": [" +
          frame_json("lock_it()", "/src/app/locks.cpp", 3) +
          "]}]}],\n \"location\": {\"kind\": \"heap\", \"size\": 4, \"name\": \"heap block of size 4 at 0x7f0010\", "
@@ -52,8 +53,8 @@ inline std::string deadlock_json(const std::string& signature, const std::string
     return "{\"id\": " + std::to_string(id) + ", \"name\": \"f" + std::to_string(id) +
            "\", \"state\": \"waiting\", \"wait_reason\": \"sync.Mutex.Lock\", \"wait_ns\": 1500000000, \"parent\": 1, "
            "\"stack\": [" +
-           frame_json("void fsan::Mutex::lock()", "/work/x/runtime/include/fsan/mutex.hpp", 40, "/tmp/dl", 0x10) + ", " +
-           frame_json(fn, "/src/app/ab_ba.cpp", line, "/tmp/dl", 0x200) + "], \"created_at\": [" +
+           frame_json("void fsan::Mutex::lock()", "/work/x/runtime/include/fsan/mutex.hpp", 40, "/tmp/dl", 0x10) +
+           ", " + frame_json(fn, "/src/app/ab_ba.cpp", line, "/tmp/dl", 0x200) + "], \"created_at\": [" +
            frame_json("main", "/src/app/ab_ba.cpp", 30, "/tmp/dl", 0x300) + "]}";
   };
   return "{\"id\": \"partial_deadlock-1\", \"kind\": \"partial_deadlock\", \"signature\": \"" + signature +
@@ -69,10 +70,11 @@ inline std::string deadlock_json(const std::string& signature, const std::string
 // A whole report file.
 inline std::string report_json(const std::vector<std::string>& findings, long pid = 4242,
                                const std::string& argv0 = "./app") {
-  std::string out = "{\n  \"schema\": \"fibersan-report/1\",\n  \"tool\": {\"name\": \"fibersan\", \"version\": "
-                    "\"0.1.0\"},\n  \"process\": {\"pid\": " +
-                    std::to_string(pid) + ", \"argv\": [\"" + argv0 +
-                    "\", \"--flag\"], \"started\": \"2026-11-21T20:00:00Z\", \"options\": \"\"},\n  \"findings\": [";
+  std::string out =
+      "{\n  \"schema\": \"fibersan-report/1\",\n  \"tool\": {\"name\": \"fibersan\", \"version\": "
+      "\"0.1.0\"},\n  \"process\": {\"pid\": " +
+      std::to_string(pid) + ", \"argv\": [\"" + argv0 +
+      "\", \"--flag\"], \"started\": \"2026-11-21T20:00:00Z\", \"options\": \"\"},\n  \"findings\": [";
   for (std::size_t i = 0; i < findings.size(); ++i) out += (i ? ",\n    " : "\n    ") + findings[i];
   return out + "\n  ]\n}\n";
 }

@@ -8,10 +8,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kinds.hpp"
 #include "report_merge.hpp"
 #include "report_test_util.hpp"
 #include "suppressions.hpp"
-#include "kinds.hpp"
 #include "user_frames.hpp"
 
 namespace fsan::reports {
@@ -172,7 +172,8 @@ TEST(UserFrames, RuntimeAndLibraryFramesAreNotTheUsers) {
   EXPECT_TRUE(is_library_frame(frame("fsan::detail::park()", "/w/runtime/sched/park.cpp")));
   EXPECT_TRUE(is_library_frame(frame("__fsan_write4", "")));
   EXPECT_TRUE(is_library_frame(frame("memcpy", "", "/lib/x86_64-linux-gnu/libc.so.6")));
-  EXPECT_TRUE(is_library_frame(frame("std::vector<int>::push_back(int const&)", "/usr/include/c++/12/bits/stl_vector.h")));
+  EXPECT_TRUE(
+      is_library_frame(frame("std::vector<int>::push_back(int const&)", "/usr/include/c++/12/bits/stl_vector.h")));
   EXPECT_TRUE(is_library_frame(frame("x", "", "/usr/lib/libfsan.so")));
   EXPECT_FALSE(is_library_frame(frame("worker(fsan::Chan<int>&)", "/src/app/main.cpp")));
   EXPECT_FALSE(is_library_frame(frame("app::runtime::tick()", "/src/app/runtime/clock.cpp")));

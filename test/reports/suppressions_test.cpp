@@ -62,8 +62,8 @@ TEST(Suppressions, ParsesTypesCommentsAndBlankLines) {
                                                      FindingKind::lock_order_inversion}));
   EXPECT_EQ(list[1].pattern, "^a_then_b");
   EXPECT_EQ(list[1].text, "deadlock:^a_then_b");
-  EXPECT_EQ(list[2].kinds, (std::vector<FindingKind>{FindingKind::fiber_leak, FindingKind::timer_leak,
-                                                     FindingKind::lost_cancel}));
+  EXPECT_EQ(list[2].kinds,
+            (std::vector<FindingKind>{FindingKind::fiber_leak, FindingKind::timer_leak, FindingKind::lost_cancel}));
   EXPECT_EQ(list[3].kinds, (std::vector<FindingKind>{FindingKind::panic}));
   EXPECT_EQ(list[3].pattern, "*legacy*");
   EXPECT_EQ(list[4].kinds, (std::vector<FindingKind>{FindingKind::data_race}));
@@ -82,13 +82,13 @@ TEST(Suppressions, BadLinesAreOneErrorEachNamingFileAndLine) {
 
 TEST(Suppressions, MatchFunctionFileOrModuleOfAnyStack) {
   Finding race = one_finding(race_json("r1"));
-  EXPECT_NE(matching_suppression(parse_ok("race:bump"), race), nullptr);                // access stack, function
-  EXPECT_NE(matching_suppression(parse_ok("race:counter.cpp"), race), nullptr);         // file
-  EXPECT_NE(matching_suppression(parse_ok("race:^/tmp/app$"), race), nullptr);          // module
-  EXPECT_NE(matching_suppression(parse_ok("race:make_counter"), race), nullptr);        // allocation stack
-  EXPECT_NE(matching_suppression(parse_ok("race:locks.cpp"), race), nullptr);           // where a held lock was taken
-  EXPECT_NE(matching_suppression(parse_ok("race:^main$"), race), nullptr);              // creation stack
-  EXPECT_EQ(matching_suppression(parse_ok("race:^bump$"), race), nullptr);              // anchored: "bump()"
+  EXPECT_NE(matching_suppression(parse_ok("race:bump"), race), nullptr);          // access stack, function
+  EXPECT_NE(matching_suppression(parse_ok("race:counter.cpp"), race), nullptr);   // file
+  EXPECT_NE(matching_suppression(parse_ok("race:^/tmp/app$"), race), nullptr);    // module
+  EXPECT_NE(matching_suppression(parse_ok("race:make_counter"), race), nullptr);  // allocation stack
+  EXPECT_NE(matching_suppression(parse_ok("race:locks.cpp"), race), nullptr);     // where a held lock was taken
+  EXPECT_NE(matching_suppression(parse_ok("race:^main$"), race), nullptr);        // creation stack
+  EXPECT_EQ(matching_suppression(parse_ok("race:^bump$"), race), nullptr);        // anchored: "bump()"
   EXPECT_EQ(matching_suppression(parse_ok("race:unrelated"), race), nullptr);
 }
 

@@ -3,9 +3,8 @@
 // (runtime/report/text_printer.cpp): both printers over the same findings,
 // every kind and location kind, compared byte for byte. Built apart from the
 // other reports tests because it links libfsan itself.
-#include <unistd.h>
-
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "report/report.hpp"
 #include "text_report.hpp"
@@ -46,7 +45,8 @@ Finding race(const char* location_kind) {
   w.op = "write";
   w.size = 4;
   w.addr = 0x7f0010;
-  w.stack = {frame("bump()", "/src/counter.cpp", 12, 5, "/bin/app", 0x200), frame("<lambda>", "", 0, 0, "/bin/app", 0x300)};
+  w.stack = {frame("bump()", "/src/counter.cpp", 12, 5, "/bin/app", 0x200),
+             frame("<lambda>", "", 0, 0, "/bin/app", 0x300)};
   r = w;
   r.fiber = 8;
   r.op = "read";
@@ -100,8 +100,9 @@ TEST(TextParity, RacesWithEveryLocationKind) {
 }
 
 TEST(TextParity, EveryBlockingKindAndPanic) {
-  for (FindingKind k : {FindingKind::global_deadlock, FindingKind::partial_deadlock, FindingKind::lock_order_inversion,
-                        FindingKind::fiber_leak, FindingKind::timer_leak, FindingKind::lost_cancel, FindingKind::panic}) {
+  for (FindingKind k :
+       {FindingKind::global_deadlock, FindingKind::partial_deadlock, FindingKind::lock_order_inversion,
+        FindingKind::fiber_leak, FindingKind::timer_leak, FindingKind::lost_cancel, FindingKind::panic}) {
     Finding f = blocked(k);
     EXPECT_EQ(fsan::reports::format_finding_text(f, getpid()), fsan::detail::format_text(f)) << fsan::to_string(k);
   }
