@@ -59,6 +59,11 @@ struct Store {
   std::map<FindingKind, int> counters;
   Options opts;
   std::string json_path;
+  // Every finding of the process for json_path: a process may call run()
+  // many times (one per FSAN_TEST), and its report file keeps them all.
+  std::vector<Finding> json_findings;
+  std::string last_json_path;  // json_path of the previous run (json_path is cleared between runs)
+  std::string test;  // the FSAN_TEST being run (set_report_test), or ""
   std::string started;
   std::string argv_json;
 };
@@ -181,7 +186,7 @@ void write_json_locked(Store& s) {
       s.json_path.clear();
       return;
     }
-    std::string body = format_json_report(s.findings, options_text(s.opts));
+    std::string body = format_json_report(s.json_findings, options_text(s.opts));
     // Process facts the printer does not know.
     std::string proc = "\"process\": {\"pid\": " + std::to_string(getpid()) + ", \"argv\": " + s.argv_json +
                        ", \"started\": \"" + s.started + "\"";
@@ -235,13 +240,25 @@ void begin_run_reports(const Options& o) {
     if (std::system(mk.c_str()) != 0) {
       std::fprintf(stderr, "fibersan: cannot create report_dir %s\n", o.report_dir.c_str());
     } else {
-      s.json_path = o.report_dir + "/fsan." + std::to_string(getpid()) + ".json";
+      std::string path = o.report_dir + "/fsan." + std::to_string(getpid()) + ".json";
+      if (path != s.last_json_path) s.json_findings.clear();
+      s.last_json_path = path;
+      s.json_path = path;
+      // A process without findings still leaves its (empty) report, so
+      // `fsan report` knows it ran clean (a passing JUnit testcase).
+      if (s.json_findings.empty()) write_json_locked(s);
     }
   }
   set_symbolizer_options(o.symbolize, o.external_symbolizer_path);
 }
 
 void end_run_reports() {}
+
+void set_report_test(std::string name) {
+  Store& s = store();
+  std::lock_guard<std::mutex> g(s.mu);
+  s.test = std::move(name);
+}
 
 bool publish_finding(Finding f, std::string* id) {
   InternalScope internal;  // the store's lock is not user synchronization
@@ -277,6 +294,7 @@ bool publish_finding(Finding f, std::string* id) {
   {
     std::lock_guard<std::mutex> g(s.mu);
     if (!s.signatures.insert(f.signature).second) return false;
+    if (f.test.empty()) f.test = s.test;
     int n = ++s.counters[f.kind];
     f.id = std::string(to_string(f.kind)) + "-" + std::to_string(n);
     if (id != nullptr) *id = f.id;
@@ -284,6 +302,7 @@ bool publish_finding(Finding f, std::string* id) {
     halt = s.opts.halt_on_error;
     if (print) text = format_text(f);
     s.findings.push_back(f);
+    if (!s.json_path.empty()) s.json_findings.push_back(f);
     write_json_locked(s);
   }
   if (print) std::fputs(text.c_str(), stderr);

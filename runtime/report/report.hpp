@@ -24,6 +24,11 @@ bool apply_env_options(Options& o);
 void begin_run_reports(const Options& o);
 void end_run_reports();
 
+// set_report_test: the FSAN_TEST ("Suite.Name") whose run this is, stamped
+// on each finding published until it is set again ("" = none). Set by
+// fsan::testing around each test's run (libfsan cannot ask GoogleTest).
+void set_report_test(std::string name);
+
 // publish_finding: fills id and signature, drops a duplicate, stores, prints,
 // writes JSON. Returns false if it was a duplicate; else stores the id it
 // gave the finding in *id (when id is not null).

@@ -28,7 +28,11 @@ int run_test_body(const fsan::Options& o, void (*body)()) {
     std::lock_guard<std::mutex> g(g_mu);
     g_failed.clear();
   }
+  // Findings of this run name the test (the JSON's "test": JUnit cases).
+  const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  fsan::detail::set_report_test(info != nullptr ? std::string(info->test_suite_name()) + "." + info->name() : "");
   int rc = fsan::run(o, [body] { body(); });
+  fsan::detail::set_report_test("");
   std::vector<Finding> fs = fsan::findings();
   for (const Finding& f : fs) {
     {

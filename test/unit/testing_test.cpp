@@ -45,6 +45,18 @@ TEST(FsanTestRunner, AFindingFailsTheTestNamingItsKindAndWhere) {
                                          "fibersan: [global_deadlock] global deadlock testing_test.cpp:");
 }
 
+TEST(FsanTestRunner, FindingsNameTheTestTheyCameFrom) {
+  EXPECT_NONFATAL_FAILURE_ON_ALL_THREADS(fsan::testing::detail::run_test_body(&deadlocked_body), "global_deadlock");
+  std::vector<fsan::Finding> fs = fsan::findings();
+  ASSERT_EQ(fs.size(), 1u);
+  EXPECT_EQ(fs[0].test, "FsanTestRunner.FindingsNameTheTestTheyCameFrom");
+  // Outside an FSAN_TEST, findings name no test.
+  EXPECT_EQ(fsan::run([] { deadlocked_body(); }), 66);
+  fs = fsan::findings();
+  ASSERT_EQ(fs.size(), 1u);
+  EXPECT_EQ(fs[0].test, "");
+}
+
 void panicking_body() {
   auto ch = make_chan<int>();
   ch.close();
