@@ -655,6 +655,7 @@ void Detector::enable() {
 }
 
 void Detector::func_entry(std::uintptr_t caller_pc) {
+  if (FSAN_UNLIKELY(t_depth > 0)) return;  // instrumented code run by the detector itself
   Inside in;
   AgentState* st = current_state();
   if (st == nullptr) return;
@@ -662,6 +663,7 @@ void Detector::func_entry(std::uintptr_t caller_pc) {
 }
 
 void Detector::func_exit() {
+  if (FSAN_UNLIKELY(t_depth > 0)) return;  // instrumented code run by the detector itself
   Inside in;
   AgentState* st = current_state();
   if (st == nullptr) return;
@@ -669,6 +671,7 @@ void Detector::func_exit() {
 }
 
 void Detector::access(std::uintptr_t pc, std::uintptr_t addr, std::size_t size, bool is_write, bool is_atomic) {
+  if (FSAN_UNLIKELY(t_depth > 0)) return;  // instrumented code run by the detector itself
   if (size == 0) return;
   Inside in;
   AgentState* st = current_state();
@@ -689,6 +692,7 @@ void Detector::access(std::uintptr_t pc, std::uintptr_t addr, std::size_t size, 
 
 void Detector::atomic_op(std::uintptr_t pc, std::uintptr_t addr, std::size_t size, int mo, bool is_store,
                          bool is_load) {
+  if (FSAN_UNLIKELY(t_depth > 0)) return;  // instrumented code run by the detector itself
   Inside in;
   AgentState* st = current_state();
   if (st == nullptr) return;
@@ -714,6 +718,7 @@ void Detector::atomic_op(std::uintptr_t pc, std::uintptr_t addr, std::size_t siz
 }
 
 void Detector::fence(int mo) {
+  if (FSAN_UNLIKELY(t_depth > 0)) return;  // instrumented code run by the detector itself
   Inside in;
   AgentState* st = current_state();
   if (st == nullptr) return;
