@@ -59,6 +59,7 @@ struct Store {
   std::string json_path;
   std::string started;
   std::string argv_json;
+  std::string test;  // the FSAN_TEST whose run is in progress
 };
 
 Store& store() {
@@ -241,6 +242,18 @@ void begin_run_reports(const Options& o) {
 
 void end_run_reports() {}
 
+void set_finding_test(const std::string& test) {
+  Store& s = store();
+  std::lock_guard<std::mutex> g(s.mu);
+  s.test = test;
+}
+
+std::string finding_test() {
+  Store& s = store();
+  std::lock_guard<std::mutex> g(s.mu);
+  return s.test;
+}
+
 bool publish_finding(Finding f, std::string* id) {
   // Signature: kind + where each involved stack starts (module+offset, so it
   // is stable across runs of the same binary and needs no debug info).
@@ -273,6 +286,7 @@ bool publish_finding(Finding f, std::string* id) {
   {
     std::lock_guard<std::mutex> g(s.mu);
     if (!s.signatures.insert(f.signature).second) return false;
+    if (f.test.empty()) f.test = s.test;
     int n = ++s.counters[f.kind];
     f.id = std::string(to_string(f.kind)) + "-" + std::to_string(n);
     if (id != nullptr) *id = f.id;

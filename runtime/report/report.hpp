@@ -29,6 +29,11 @@ void end_run_reports();
 // gave the finding in *id (when id is not null).
 bool publish_finding(Finding f, std::string* id = nullptr);
 
+// set_finding_test: findings published from now on belong to this test
+// ("Suite.Name", set by FSAN_TEST's runner around its run; "" = none).
+void set_finding_test(const std::string& test);
+std::string finding_test();
+
 // describe_fiber: id, name, state, wait reason and both stacks. `stack`
 // holds pcs captured by the caller (current stack, or a parked one).
 FiberInfo describe_fiber(const Fiber* f, const std::uintptr_t* stack, int n_stack, std::int64_t now = 0);
