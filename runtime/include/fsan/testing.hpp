@@ -1,9 +1,10 @@
 // GoogleTest integration (links fsan::testing):
 //  - FSAN_TEST(Suite, Name) { body } is a gtest TEST whose body runs as the
 //    main fiber of fsan::run (Options from FSAN_OPTIONS, default workers).
-//    Every finding of that run (race, deadlock, leak, panic) fails the test
-//    with one failure per finding: "fibersan: [kind] summary" (the summary
-//    says what and where), then the full text report. gtest assertions work in the body and in fibers it starts (a
+//    Every finding of that run (race, deadlock, leak, panic; leaks found
+//    when the body returns included) carries Finding::test = "Suite.Name"
+//    and fails the test with one failure per finding: "fibersan: [kind]
+//    summary (in test Suite.Name)", then the full text report. gtest assertions work in the body and in fibers it starts (a
 //    fatal ASSERT_* returns from the function it is in, as usual).
 //  - fsan::testing::expect_no_leaks(), like goleak.VerifyNone: fibers other
 //    than the caller still alive after a grace period (flag leak_grace_ms)
