@@ -43,7 +43,9 @@ struct TimerState {
 
   // Tickers only: where it was made, and its links in the ticker registry
   // (guarded by the registry's lock; `tracked` is set once, before sharing).
+  // handle_gone: its Ticker was destroyed (or moved over).
   bool tracked = false;
+  std::atomic<bool> handle_gone{false};
   CreationSite site;
   TimerState* tk_prev = nullptr;
   TimerState* tk_next = nullptr;
@@ -188,6 +190,7 @@ TimerState* state_new(const Chan<TimePoint>& ch, std::int64_t d, std::int64_t pe
 // only ones), else leave it running, as Go does while a channel is reachable.
 void state_drop(TimerState* st, const Chan<TimePoint>& ch) {
   if (st == nullptr) return;
+  st->handle_gone.store(true, std::memory_order_release);
   const auto* refs = reinterpret_cast<const ChanRefs*>(core_of(ch));
   if (refs->refs.load(std::memory_order_acquire) <= 2) {
     LockGuard g(st->lock);
@@ -211,6 +214,13 @@ std::vector<TickingTicker> ticking_tickers(const Scheduler* s) {
   for (TimerState* st = r.head; st != nullptr; st = st->tk_next) {
     LockGuard sg(st->lock);
     if (st->armed == nullptr || st->period <= 0 || st->armed->sched != s) continue;
+    // Its Ticker is gone and so is every other copy of its channel (the
+    // state's own is the last): nobody can stop it, but nobody can receive
+    // from it either — garbage, as an unreachable ticker is in Go 1.23, not
+    // a leak the program could still act on.
+    if (st->handle_gone.load(std::memory_order_acquire) &&
+        reinterpret_cast<const ChanRefs*>(core_of(st->ch))->refs.load(std::memory_order_acquire) <= 1)
+      continue;
     out.push_back(TickingTicker{st->period, st->site});
   }
   return out;

@@ -311,6 +311,46 @@ TEST_P(LeakTest, AStoppedOrDestroyedTickerAndAPendingTimerAreNoLeak) {
   EXPECT_CLEAN_RUN(rc);
 }
 
+TEST_P(LeakTest, ATickerDestroyedWhileItsChannelIsHeldIsALeakOnlyIfTheChannelOutlivesIt) {
+  // Destroyed while a worker still holds its channel: it keeps ticking; the
+  // worker then exits, and with it the last way to receive: not a leak.
+  int rc = run([&] {
+    auto done = make_chan<Unit>();
+    auto exited = make_chan<Unit>();
+    {
+      fsan::Ticker t(1ms);
+      fsan::go([c = t.c(), done, exited] {
+        for (bool on = true; on;) fsan::select(fsan::recv_case(c), fsan::recv_case(done, [&](auto) { on = false; }));
+        exited.close();
+      });
+      t.c().recv();
+    }
+    done.close();
+    exited.recv();
+  });
+  EXPECT_CLEAN_RUN(rc);
+  // The same with a worker that never exits: it could still receive ticks.
+  int made_line = 0;
+  rc = run(quick(), [&] {
+    auto ready = make_chan<Unit>(1);
+    {
+      made_line = __LINE__ + 1;
+      fsan::Ticker t(1ms);
+      fsan::go([c = t.c(), ready] {
+        ready.send(Unit{});
+        for (;;) c.recv();
+      });
+      ready.recv();
+    }
+  });
+  const auto fs = fsan::findings();
+  EXPECT_EQ(rc, 66);
+  EXPECT_EQ(of_kind(fs, FindingKind::fiber_leak).size(), 1u) << fsan_test::describe(fs);
+  auto tl = of_kind(fs, FindingKind::timer_leak);
+  ASSERT_EQ(tl.size(), 1u) << fsan_test::describe(fs);
+  EXPECT_EQ(first_line_in_this_file(tl[0].location->alloc_stack), made_line);
+}
+
 TEST_P(LeakTest, ATickerOfALeakedFiberIsBothLeaks) {
   int rc = run(quick(), [&] {
     auto ready = make_chan<Unit>(1);
