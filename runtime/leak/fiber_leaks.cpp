@@ -1,7 +1,7 @@
 // Fiber leak reports (fiber_leaks.hpp). The snapshot pins each parked fiber
 // only while its stack is probed; a fiber caught running or runnable has no
-// stack to show, so the snapshot is retried a few times (a leaked "loop with
-// sleep" is almost always asleep). Lock order: g_leak_mu is a leaf, never
+// stack to show, so the snapshot is retried (a leaked "loop with sleep" is
+// almost always asleep). Lock order: g_leak_mu is a leaf, never
 // held while snapshotting or publishing.
 #include "leak/fiber_leaks.hpp"
 
@@ -26,7 +26,12 @@ std::mutex g_leak_mu;
 std::uint64_t g_reported_epoch = 0;
 std::set<std::uint64_t> g_reported_ids;
 
-constexpr int kSnapshotRetries = 5;
+// A fiber caught awake has no stack to show: look again, at uneven
+// intervals (a loop sleeping a fixed period must not stay in phase with us),
+// while only a few are awake — many awake fibers are a busy program, and a
+// snapshot probes every parked fiber.
+constexpr int kSnapshotRetries = 40;
+constexpr std::size_t kRetryAtMostAwake = 64;
 
 bool already_reported(std::uint64_t epoch, std::uint64_t id) {
   std::lock_guard<std::mutex> g(g_leak_mu);
@@ -42,11 +47,12 @@ void remember_reported(std::uint64_t epoch, const std::vector<std::uint64_t>& id
   g_reported_ids.insert(ids.begin(), ids.end());
 }
 
-void pause_briefly() {
+void pause_briefly(int attempt) {
+  const auto d = std::chrono::microseconds(150 * (attempt % 7 + 1));
   if (fsan::fiber_id() != 0)
-    fsan::sleep_for(std::chrono::milliseconds(1));  // parks: the fiber we look at may park too
+    fsan::sleep_for(d);  // parks: the fiber we look at may park too
   else
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    std::this_thread::sleep_for(d);
 }
 
 bool stack_missing(const FiberSnapshot& s) { return s.state != FiberState::waiting || s.n_stack == 0; }
@@ -105,8 +111,9 @@ std::vector<std::string> report_fiber_leaks(const FiberLeakScan& scan) {
                                  return already_reported(epoch, s.id);
                                }),
                 snaps.end());
-    if (attempt == kSnapshotRetries || std::none_of(snaps.begin(), snaps.end(), stack_missing)) break;
-    pause_briefly();
+    const auto awake = static_cast<std::size_t>(std::count_if(snaps.begin(), snaps.end(), stack_missing));
+    if (attempt == kSnapshotRetries || awake == 0 || awake > kRetryAtMostAwake) break;
+    pause_briefly(attempt);
   }
   if (snaps.empty()) return {};
   sort_snapshots(snaps);
