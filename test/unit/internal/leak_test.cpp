@@ -215,6 +215,25 @@ TEST_P(LeakTest, LeaksOfEveryKindOfWaitAreAbandonedAndTheNextRunIsClean) {
       for (;;) t.c().recv();
     });
     fsan::go([] { fsan::sleep_for(1h); });
+    auto* cond_mu = new fsan::Mutex();
+    auto* cond = new fsan::Cond(*cond_mu);
+    fsan::go([cond_mu, cond] {
+      cond_mu->lock();
+      cond->wait();  // nobody signals
+    });
+    auto* rw = new fsan::RWMutex();
+    rw->lock_shared();
+    fsan::go([rw] { rw->lock(); });  // waits for a reader that never leaves
+    fsan::go([] {
+      fsan::Group g;
+      g.set_limit(1);
+      auto never = make_chan<int>();
+      g.go([never] { never.recv(); });
+      g.go([] {});  // blocks at the limit
+    });
+    fsan_test::wait_until_blocked("sync.Cond.Wait", 1);
+    fsan_test::wait_until_blocked("sync.RWMutex.Lock", 1);
+    fsan_test::wait_until_blocked("errgroup.Group.Go (limit)", 1);
     fsan_test::wait_until_blocked("sync.WaitGroup.Wait", 1);
     fsan_test::wait_until_blocked("sync.Mutex.Lock", 1);
   };
