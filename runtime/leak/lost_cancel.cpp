@@ -33,8 +33,7 @@ std::set<std::uint64_t> g_seen;
 bool first_time(std::uint64_t epoch, const CancelHandle& h, const std::uintptr_t* pcs, int n) {
   std::uint64_t key = 1469598103934665603ull;
   auto mix = [&key](std::uintptr_t v) { key = (key ^ v) * 1099511628211ull; };
-  for (int i = 0; i < h.site.n; ++i) mix(h.site.pcs[i]);
-  mix(0);
+  mix(h.site.n > 0 ? h.site.pcs[0] : 0);  // the call site: exact (deeper frame-pointer frames may not be)
   for (int i = 0; i < n; ++i) mix(pcs[i]);
   std::lock_guard<std::mutex> g(g_seen_mu);
   if (g_seen_epoch != epoch) {

@@ -26,7 +26,7 @@ struct TickingTicker {
 std::vector<TickingTicker> ticking_tickers(const Scheduler* s);
 
 // report_ticking_tickers: one timer_leak finding per Ticker still ticking on
-// run s (the same creation site once).
+// run s; those made at the same place with the same period are one finding.
 void report_ticking_tickers(const Scheduler* s);
 
 // period_text: "100ms", "1.5s", "250us" (a Ticker's period in messages).

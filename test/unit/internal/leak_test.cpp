@@ -370,6 +370,21 @@ TEST_P(LeakTest, ATickerDestroyedWhileItsChannelIsHeldIsALeakOnlyIfTheChannelOut
   EXPECT_EQ(first_line_in_this_file(tl[0].location->alloc_stack), made_line);
 }
 
+TEST_P(LeakTest, TickersMadeAtOnePlaceAreOneTimerLeak) {
+  int rc = run(quick(), [&] {
+    for (int i = 0; i < 5; ++i) (void)new fsan::Ticker(1h);  // leaked, never stopped
+    (void)new fsan::Ticker(2h);
+  });
+  const auto fs = fsan::findings();
+  EXPECT_EQ(rc, 66);
+  auto tl = of_kind(fs, FindingKind::timer_leak);
+  ASSERT_EQ(tl.size(), 2u) << fsan_test::describe(fs);
+  EXPECT_EQ(fs.size(), 2u) << fsan_test::describe(fs);
+  std::size_t grouped = 0;
+  for (const auto& f : tl) grouped += f.message.find("(and 4 more like it)") != std::string::npos ? 1 : 0;
+  EXPECT_EQ(grouped, 1u) << tl[0].message << "\n" << tl[1].message;
+}
+
 TEST_P(LeakTest, ATickerOfALeakedFiberIsBothLeaks) {
   int rc = run(quick(), [&] {
     auto ready = make_chan<Unit>(1);
