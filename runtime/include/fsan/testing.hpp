@@ -27,10 +27,12 @@
 
 namespace fsan::testing {
 
-// expect_no_leaks: waits up to leak_grace_ms for every fiber but the caller
-// to exit (polling, with short sleeps); each one still alive is reported as
-// a fiber_leak (Go-style header, stack, creation stack) and fails the
-// current test. Call it from a fiber of a run (an FSAN_TEST body), or from
+// expect_no_leaks: waits for every fiber but the caller to exit (polling,
+// with short sleeps) until leak_grace_ms passes with no fewer of them alive
+// (fibers already reported as deadlocked are not waited for); the ones
+// still alive are reported as fiber_leak findings (Go-style header, stack,
+// creation stack; identical ones grouped) and fail the current test. A
+// fiber reported here is not reported again when the run ends. Call it from a fiber of a run (an FSAN_TEST body), or from
 // a thread while a run is in progress. Returns true if there was no leak.
 bool expect_no_leaks();
 
