@@ -21,7 +21,7 @@ void check_leaks_at_main_return(Scheduler* s) {
   if (!o.detect_leaks || s->stopping()) return;
   const int grace_ms = o.leak_grace_ms < 0 ? 0 : o.leak_grace_ms;
   // Deadlocked fibers never exit: waiting for them would only delay the end.
-  const std::size_t stay = 1 + deadlocked_fibers().size();
+  const std::size_t stay = s->live_fibers() > 1 ? 1 + deadlocked_fibers().size() : 1;
   const std::int64_t grace_ns = static_cast<std::int64_t>(grace_ms) * 1'000'000;
   std::size_t fewest = s->live_fibers();
   for (int round = 0; round < kMaxGraceRounds && fewest > stay; ++round) {
@@ -31,7 +31,7 @@ void check_leaks_at_main_return(Scheduler* s) {
     fewest = live;
   }
   if (s->stopping()) return;  // something else ended the run meanwhile
-  report_fiber_leaks(FiberLeakScan{"main returned", grace_ms, ""});
+  if (s->live_fibers() > 1) report_fiber_leaks(FiberLeakScan{"main returned", grace_ms, ""});
   report_ticking_tickers(s);
 }
 
