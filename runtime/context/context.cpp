@@ -12,6 +12,7 @@
 
 #include "context/context_node.hpp"
 #include "hooks/sync_hooks.hpp"
+#include "leak/lost_cancel.hpp"
 #include "sched/park.hpp"
 #include "sched/scheduler.hpp"
 #include "time/timer_sched.hpp"
@@ -257,13 +258,23 @@ void cancel_handle_retain(CancelHandle* h) {
 
 void cancel_handle_release(CancelHandle* h) {
   if (h == nullptr || h->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-  if (!h->called.load(std::memory_order_relaxed) && h->node->err.load(std::memory_order_acquire) == CtxError::none) {
-    // lost_cancel (SEMANTICS.md): the last copy of this CancelFunc dies
-    // uncalled while its context is still live — go vet's lostcancel, found
-    // at run time. The leak tracker reports it from here.
-  }
+  // lost_cancel (SEMANTICS.md): the last copy of this CancelFunc dies
+  // uncalled while its context is still live — go vet's lostcancel, found at
+  // run time. Ended by its parent or its deadline (fired, or due and only
+  // checked lazily) is not live.
+  const CtxNode* n = h->node;
+  if (FSAN_UNLIKELY(!h->called.load(std::memory_order_relaxed)) &&
+      n->err.load(std::memory_order_acquire) == CtxError::none && !(n->has_deadline && now_ns() >= n->deadline_ns))
+    report_lost_cancel(*h);
   ctx_release(h->node);
   delete h;
+}
+
+CancelHandle* new_cancel_handle(const char* made_by, std::uintptr_t fp) {
+  auto* h = new CancelHandle();
+  h->made_by = made_by;
+  capture_creation_site(h->site, fp);
+  return h;
 }
 
 }  // namespace detail
@@ -312,14 +323,16 @@ void CancelFunc::operator()() const {
   detail::ctx_cancel(h_->node, CtxError::canceled);
 }
 
+// Each with_* records its caller (the frame above its own) as where the
+// context and its CancelFunc were made.
 std::pair<Context, CancelFunc> with_cancel(const Context& parent) {
-  auto* h = new detail::CancelHandle();
+  auto* h = detail::new_cancel_handle("with_cancel", reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0)));
   h->node = detail::new_child(parent.node_, false, 0);
   return {Context(h->node), CancelFunc(h)};
 }
 
 std::pair<Context, CancelFunc> with_deadline(const Context& parent, TimePoint t) {
-  auto* h = new detail::CancelHandle();
+  auto* h = detail::new_cancel_handle("with_deadline", reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0)));
   h->node = detail::new_child(parent.node_, true,
                               std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
   return {Context(h->node), CancelFunc(h)};
@@ -329,7 +342,9 @@ std::pair<Context, CancelFunc> with_timeout(const Context& parent, Duration d) {
   const std::int64_t now = detail::now_ns();
   const std::int64_t when =
       detail::deadline_after(now, std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
-  return with_deadline(parent, TimePoint(std::chrono::duration_cast<Duration>(std::chrono::nanoseconds(when))));
+  auto* h = detail::new_cancel_handle("with_timeout", reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0)));
+  h->node = detail::new_child(parent.node_, true, when);
+  return {Context(h->node), CancelFunc(h)};
 }
 
 }  // namespace fsan

@@ -19,6 +19,7 @@
 #include <fsan/context.hpp>
 
 #include "base/lock.hpp"
+#include "leak/creation_site.hpp"
 #include "sched/timers.hpp"
 
 namespace fsan::detail {
@@ -53,12 +54,19 @@ struct CtxNode {
   Scheduler* timer_sched FSAN_GUARDED_BY(lock) = nullptr;
 };
 
-// CancelHandle: one per with_* call; `refs` counts CancelFunc copies.
+// CancelHandle: one per with_* call; `refs` counts CancelFunc copies. The
+// last copy to go checks that one was called (lost_cancel, leak/lost_cancel.hpp).
 struct CancelHandle {
   std::atomic<std::uint32_t> refs{1};
   std::atomic<bool> called{false};
   CtxNode* node = nullptr;  // a counted reference
+  const char* made_by = "with_cancel";  // the with_* call that made it
+  CreationSite site;                    // where that call was
 };
+
+// new_cancel_handle: a handle made by `made_by` (a with_* name) whose
+// caller is the frame above `fp`.
+CancelHandle* new_cancel_handle(const char* made_by, std::uintptr_t fp);
 
 // ctx_cancel: ends n and its subtree with e (no-op if n already ended).
 // The caller holds a reference to n.

@@ -63,9 +63,9 @@ struct Store {
   // many times (one per FSAN_TEST), and its report file keeps them all.
   std::vector<Finding> json_findings;
   std::string last_json_path;  // json_path of the previous run (json_path is cleared between runs)
-  std::string test;  // the FSAN_TEST being run (set_report_test), or ""
   std::string started;
   std::string argv_json;
+  std::string test;  // the FSAN_TEST whose run is in progress
 };
 
 Store& store() {
@@ -254,10 +254,16 @@ void begin_run_reports(const Options& o) {
 
 void end_run_reports() {}
 
-void set_report_test(std::string name) {
+void set_finding_test(const std::string& test) {
   Store& s = store();
   std::lock_guard<std::mutex> g(s.mu);
-  s.test = std::move(name);
+  s.test = test;
+}
+
+std::string finding_test() {
+  Store& s = store();
+  std::lock_guard<std::mutex> g(s.mu);
+  return s.test;
 }
 
 bool publish_finding(Finding f, std::string* id) {

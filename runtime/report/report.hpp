@@ -24,15 +24,15 @@ bool apply_env_options(Options& o);
 void begin_run_reports(const Options& o);
 void end_run_reports();
 
-// set_report_test: the FSAN_TEST ("Suite.Name") whose run this is, stamped
-// on each finding published until it is set again ("" = none). Set by
-// fsan::testing around each test's run (libfsan cannot ask GoogleTest).
-void set_report_test(std::string name);
-
 // publish_finding: fills id and signature, drops a duplicate, stores, prints,
 // writes JSON. Returns false if it was a duplicate; else stores the id it
 // gave the finding in *id (when id is not null).
 bool publish_finding(Finding f, std::string* id = nullptr);
+
+// set_finding_test: findings published from now on belong to this test
+// ("Suite.Name", set by FSAN_TEST's runner around its run; "" = none).
+void set_finding_test(const std::string& test);
+std::string finding_test();
 
 // describe_fiber: id, name, state, wait reason and both stacks. `stack`
 // holds pcs captured by the caller (current stack, or a parked one).

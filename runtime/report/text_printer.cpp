@@ -245,6 +245,16 @@ std::string format_text(const Finding& f) {
     case FindingKind::lost_cancel:
     case FindingKind::lock_order_inversion:
       out << "  " << f.message << "\n";
+      if (f.location && (f.kind == FindingKind::timer_leak || f.kind == FindingKind::lost_cancel)) {
+        // A leaked object: where it was made (creation_site.hpp).
+        out << "\n  " << f.location->name << " made by ";
+        if (f.location->alloc_fiber != 0)
+          out << "fiber " << f.location->alloc_fiber;
+        else
+          out << "a thread outside any fiber";
+        out << " at:\n";
+        print_stack(out, f.location->alloc_stack, "    ");
+      }
       [[fallthrough]];
     case FindingKind::panic:
       for (const FiberInfo& fi : f.fibers) {
@@ -257,6 +267,7 @@ std::string format_text(const Finding& f) {
       }
       break;
   }
+  if (!f.test.empty()) out << "  in test " << f.test << "\n";
   out << "SUMMARY: fibersan: " << f.summary << "\n";
   out << "==================\n";
   return out.str();

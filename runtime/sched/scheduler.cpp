@@ -16,6 +16,7 @@
 #include "base/stack_trace.hpp"
 #include "chan/waiter.hpp"
 #include "hooks/sync_hooks.hpp"
+#include "leak/run_end_check.hpp"
 #include "report/report.hpp"
 #include "report/suppressions.hpp"
 #include "sched/context.hpp"
@@ -479,6 +480,9 @@ Fiber* Scheduler::find_slow(Worker* w) {
     nidle_.fetch_add(1, std::memory_order_relaxed);
   }
   std::atomic_thread_fence(std::memory_order_seq_cst);
+  // After the fence: either this worker sees the waiter, or the waiter sees
+  // every exit this worker ran (wait_live_at_most fences the other way).
+  if (FSAN_UNLIKELY(live_wait_active_.load(std::memory_order_acquire))) poke_live_wait();
   bool work = !global_.empty();
   for (Worker* v : workers_) work = work || has_local_work(v);
   if (!work && !stopping()) {
@@ -544,6 +548,47 @@ std::int64_t Scheduler::check_global_deadlock(Worker* w) {
 }
 
 void Scheduler::recheck_deadlock() { wake_idle_worker(); }
+
+// ---------------------------------------------------------------------------
+// Waiting for the other fibers to exit (the leak check at run end)
+
+bool Scheduler::wait_live_at_most(std::size_t n, std::int64_t deadline_ns) {
+  Fiber* self = current_fiber();
+  if (live_fibers() <= n) return true;
+  if (self == nullptr || self->sched != this || deadline_ns <= now_ns()) return false;
+  LiveWait& lw = live_wait_;
+  lw.fiber = self;
+  lw.at_most = n;
+  lw.claimed.store(0, std::memory_order_relaxed);
+  lw.timer_done.store(0, std::memory_order_relaxed);
+  lw.deadline = TimerEntry{};
+  lw.deadline.when = deadline_ns;
+  lw.deadline.fire = [](TimerEntry* e, std::int64_t) {
+    auto* w = reinterpret_cast<LiveWait*>(e);
+    Fiber* f = w->fiber;
+    const bool won = w->claimed.exchange(1, std::memory_order_acq_rel) == 0;
+    w->timer_done.store(1, std::memory_order_release);
+    if (won) f->sched->ready(f);
+  };
+  // Dropped with the run; nothing to free.
+  lw.deadline.discard = nullptr;
+  if (timers_.add(&lw.deadline)) timer_added();
+  live_wait_active_.store(true, std::memory_order_seq_cst);
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (!(live_fibers() <= n && lw.claimed.exchange(1, std::memory_order_acq_rel) == 0))
+    park(WaitReason::sleep, nullptr, nullptr, nullptr);  // a claimer readies us
+  live_wait_active_.store(false, std::memory_order_relaxed);
+  if (!timers_.remove(&lw.deadline))
+    while (lw.timer_done.load(std::memory_order_acquire) == 0) cpu_relax();  // firing right now
+  return live_fibers() <= n;
+}
+
+void Scheduler::poke_live_wait() {
+  LiveWait& lw = live_wait_;
+  if (live_fibers() > lw.at_most) return;
+  if (lw.claimed.exchange(1, std::memory_order_acq_rel) != 0) return;
+  ready(lw.fiber);
+}
 
 // probe: f is pinned (state probing); switch into it, it unwinds itself in
 // switch_away and switches back.
@@ -675,6 +720,9 @@ int Scheduler::run(void (*main_fn)(void*), void* arg) {
   main->entry = [](void* p) {
     auto* a = static_cast<MainArgs*>(p);
     a->fn(a->arg);
+    // main_fn returned normally (like Go's main): fibers, tickers still
+    // alive are leaks once the grace period is over (leak/run_end_check.hpp).
+    check_leaks_at_main_return(current_fiber()->sched);
   };
   // The main fiber takes id 1 (alloc_id hands out 2 and up).
   main->id = 1;
@@ -713,8 +761,10 @@ int Scheduler::run(void (*main_fn)(void*), void* arg) {
   }
   while (g_sched_users.load(std::memory_order_seq_cst) != 0) std::this_thread::yield();
   foreign_end_run();
-  abandon_remaining();
+  // Timers first: a sleeping fiber's timer entry lives on its stack, which
+  // abandon_remaining recycles.
   timers_.discard_all();
+  abandon_remaining();
   int status = exit_status_;
   if (status == 0 && had_findings_.load(std::memory_order_relaxed)) status = opts_.exitcode;
   return status;

@@ -162,6 +162,11 @@ class Scheduler {
   void yield_current();
   void sleep_until_ns(std::int64_t when);
   [[noreturn]] void exit_current();
+  // wait_live_at_most: parks the calling fiber until at most n fibers (it
+  // included) are alive, or until deadline_ns; true if the count was
+  // reached. Woken by the first worker to go idle after the count dropped
+  // (no polling). One waiter at a time: the leak check at run end.
+  bool wait_live_at_most(std::size_t n, std::int64_t deadline_ns);
 
   Timers& timers() { return timers_; }
   // timer_added: wakes a sleeper when a new earliest timer was added.
@@ -211,6 +216,9 @@ class Scheduler {
   std::int64_t check_global_deadlock(Worker* w);
   void release_stack(Worker* w, Fiber* f);
   void abandon_remaining();
+  // poke_live_wait: from an idle worker, wakes the wait_live_at_most waiter
+  // if the count has dropped far enough (cold).
+  void poke_live_wait();
   std::uint64_t alloc_id(Worker* w);
   int probe(Fiber* f, std::uintptr_t* pcs, int max);
 
@@ -234,6 +242,20 @@ class Scheduler {
   std::atomic<std::int64_t> foreign_live_{0};
   std::uint64_t epoch_ = 0;
   bool abandoned_ = false;  // guarded by g_dump_mu
+
+  // The wait_live_at_most waiter. It lives here, not on the waiter's stack,
+  // so an idle worker or the deadline timer may touch it after the waiter
+  // has gone on. Whoever swaps `claimed` 0 -> 1 readies the fiber (or, for
+  // the waiter itself, skips parking).
+  struct LiveWait {
+    TimerEntry deadline;  // first: the timer callback casts the entry back
+    Fiber* fiber = nullptr;
+    std::size_t at_most = 0;
+    std::atomic<std::uint32_t> claimed{0};
+    std::atomic<std::uint32_t> timer_done{0};  // the deadline callback no longer touches this
+  };
+  LiveWait live_wait_;
+  std::atomic<bool> live_wait_active_{false};
 };
 
 // The worker running on this thread (nullptr on foreign threads).

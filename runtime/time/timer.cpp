@@ -7,8 +7,10 @@
 // destroyed while its timer fires.
 // Invariants: armed != nullptr iff the timer is running; a current arming is
 // in its scheduler's heap or being fired/discarded; spare is never in a heap.
-// Lock order: TimerState::lock -> Timers::lock_ -> channel locks (the last two
-// are never held together here).
+// Lock order: ticker registry lock -> TimerState::lock -> Timers::lock_ ->
+// channel locks (the last two are never held together here).
+// Tickers are registered (with where they were made) for the leak check at
+// run end (leak/ticker_leaks.hpp): one still armed then is a timer_leak.
 #include <chrono>
 
 #include <fsan/select.hpp>
@@ -16,6 +18,7 @@
 
 #include "base/lock.hpp"
 #include "chan/chan_core.hpp"
+#include "leak/ticker_leaks.hpp"
 #include "report/report.hpp"
 #include "sched/scheduler.hpp"
 #include "time/timer_sched.hpp"
@@ -38,13 +41,55 @@ struct TimerState {
   TimerArm* armed FSAN_GUARDED_BY(lock) = nullptr;  // the current arming
   TimerArm* spare FSAN_GUARDED_BY(lock) = nullptr;  // a retired arming kept for reuse
 
+  // Tickers only: where it was made, and its links in the ticker registry
+  // (guarded by the registry's lock; `tracked` is set once, before sharing).
+  // handle_gone: its Ticker was destroyed (or moved over).
+  bool tracked = false;
+  std::atomic<bool> handle_gone{false};
+  CreationSite site;
+  TimerState* tk_prev = nullptr;
+  TimerState* tk_next = nullptr;
+
   ~TimerState() FSAN_NO_THREAD_SAFETY_ANALYSIS { delete spare; }
 };
 
 namespace {
 
+// Every live Ticker's state, for the leak check at run end.
+struct TickerRegistry {
+  Lock lock;
+  TimerState* head FSAN_GUARDED_BY(lock) = nullptr;
+};
+
+TickerRegistry& tickers() {
+  static auto* r = new TickerRegistry();  // never destroyed: tickers may outlive static destruction
+  return *r;
+}
+
+void track_ticker(TimerState* st, std::uintptr_t fp) {
+  capture_creation_site(st->site, fp);
+  st->tracked = true;
+  TickerRegistry& r = tickers();
+  LockGuard g(r.lock);
+  st->tk_next = r.head;
+  if (r.head != nullptr) r.head->tk_prev = st;
+  r.head = st;
+}
+
+void untrack_ticker(TimerState* st) {
+  TickerRegistry& r = tickers();
+  LockGuard g(r.lock);
+  if (st->tk_prev != nullptr)
+    st->tk_prev->tk_next = st->tk_next;
+  else
+    r.head = st->tk_next;
+  if (st->tk_next != nullptr) st->tk_next->tk_prev = st->tk_prev;
+}
+
 void state_release(TimerState* st) {
-  if (st != nullptr && st->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete st;
+  if (st == nullptr || st->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  if (st->tracked) untrack_ticker(st);
+  delete st;
 }
 
 TimePoint time_at(std::int64_t ns) {
@@ -145,6 +190,7 @@ TimerState* state_new(const Chan<TimePoint>& ch, std::int64_t d, std::int64_t pe
 // only ones), else leave it running, as Go does while a channel is reachable.
 void state_drop(TimerState* st, const Chan<TimePoint>& ch) {
   if (st == nullptr) return;
+  st->handle_gone.store(true, std::memory_order_release);
   const auto* refs = reinterpret_cast<const ChanRefs*>(core_of(ch));
   if (refs->refs.load(std::memory_order_acquire) <= 2) {
     LockGuard g(st->lock);
@@ -160,6 +206,26 @@ void check_tick_period(Duration d, const char* what) {
 }
 
 }  // namespace
+
+std::vector<TickingTicker> ticking_tickers(const Scheduler* s) {
+  std::vector<TickingTicker> out;
+  TickerRegistry& r = tickers();
+  LockGuard g(r.lock);
+  for (TimerState* st = r.head; st != nullptr; st = st->tk_next) {
+    LockGuard sg(st->lock);
+    if (st->armed == nullptr || st->period <= 0 || st->armed->sched != s) continue;
+    // Its Ticker is gone and so is every other copy of its channel (the
+    // state's own is the last): nobody can stop it, but nobody can receive
+    // from it either — garbage, as an unreachable ticker is in Go 1.23, not
+    // a leak the program could still act on.
+    if (st->handle_gone.load(std::memory_order_acquire) &&
+        reinterpret_cast<const ChanRefs*>(core_of(st->ch))->refs.load(std::memory_order_acquire) <= 1)
+      continue;
+    out.push_back(TickingTicker{st->period, st->site});
+  }
+  return out;
+}
+
 }  // namespace fsan::detail
 
 namespace fsan {
@@ -196,6 +262,7 @@ bool Timer::reset(Duration d) {
 Ticker::Ticker(Duration d) : c_(make_chan<TimePoint>(1)) {
   detail::check_tick_period(d, "non-positive interval for NewTicker");
   st_ = detail::state_new(c_, detail::to_ns(d), detail::to_ns(d));
+  detail::track_ticker(st_, reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0)));
 }
 
 Ticker::~Ticker() { detail::state_drop(st_, c_); }

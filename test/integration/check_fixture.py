@@ -130,12 +130,17 @@ def same_file(frame_file, fixture_path):
 
 
 def stacks_of(finding):
-    """Every stack of a finding: each fiber's stack and each access's."""
+    """Every stack of a finding: each fiber's stack and each access's, then
+    where a leaked object was made (the location of a timer_leak or
+    lost_cancel)."""
     out = []
     for fiber in finding.get("fibers") or []:
         out.append(fiber.get("stack") or [])
     for access in finding.get("accesses") or []:
         out.append(access.get("stack") or [])
+    location = finding.get("location") or {}
+    if finding.get("kind") in ("timer_leak", "lost_cancel") and location.get("alloc_stack"):
+        out.append(location["alloc_stack"])
     return out
 
 

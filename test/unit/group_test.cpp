@@ -90,6 +90,7 @@ TEST_P(GroupTest, FirstFailureIsRethrownAndCancelsTheContext) {
     }
     ctx_err = g.context().err();
     if (parent.err() != CtxError::none) what += " (parent cancelled!)";
+    cancel_parent();
   });
   EXPECT_CLEAN_RUN(rc);
   EXPECT_EQ(what, "first");

@@ -100,6 +100,43 @@ TEST(FsanTestRunner, ExpectNoLeaksReportsAFiberBlockedForeverOnceAndNamesIt) {
   EXPECT_NE(fi.created_at[0].file.find("testing_test.cpp"), std::string::npos) << fi.created_at[0].function;
 }
 
+void leaking_at_run_end_body() {
+  auto never = make_chan<int>();
+  fsan::go_named("end-leaker", [never] { never.recv(); });
+  fsan_test::wait_until_blocked("chan receive", 1);
+}
+
+TEST(FsanTestRunner, ALeakFoundAtRunEndFailsTheTestNamingIt) {
+  EXPECT_NONFATAL_FAILURE_ON_ALL_THREADS(
+      fsan::testing::detail::run_test_body(quick_leak_options(), &leaking_at_run_end_body),
+      "\"end-leaker\" still alive 20ms after main returned in test "
+      "FsanTestRunner.ALeakFoundAtRunEndFailsTheTestNamingIt");
+  const auto fs = fsan::findings();
+  ASSERT_EQ(fs.size(), 1u) << fsan_test::describe(fs);
+  EXPECT_EQ(fs[0].kind, fsan::FindingKind::fiber_leak);
+  EXPECT_EQ(fs[0].test, "FsanTestRunner.ALeakFoundAtRunEndFailsTheTestNamingIt");
+  ASSERT_EQ(fs[0].fibers.size(), 1u);
+  EXPECT_EQ(fs[0].fibers[0].wait_reason, "chan receive");
+}
+
+void lost_cancel_body() { auto ctx = fsan::with_cancel(fsan::background()).first; }
+
+TEST(FsanTestRunner, EveryFindingOfTheRunCarriesTheTestName) {
+  EXPECT_NONFATAL_FAILURE_ON_ALL_THREADS(fsan::testing::detail::run_test_body(&lost_cancel_body),
+                                         "(in test FsanTestRunner.EveryFindingOfTheRunCarriesTheTestName)");
+  const auto fs = fsan::findings();
+  ASSERT_EQ(fs.size(), 1u) << fsan_test::describe(fs);
+  EXPECT_EQ(fs[0].kind, fsan::FindingKind::lost_cancel);
+  EXPECT_EQ(fs[0].test, "FsanTestRunner.EveryFindingOfTheRunCarriesTheTestName");
+}
+
+TEST(FsanTestRunner, APlainRunAfterAnFsanTestCarriesNoTestName) {
+  fsan::run([] { auto ctx = fsan::with_cancel(fsan::background()).first; });
+  const auto fs = fsan::findings();
+  ASSERT_EQ(fs.size(), 1u) << fsan_test::describe(fs);
+  EXPECT_EQ(fs[0].test, "");
+}
+
 TEST(FsanTestRunner, ExpectNoLeaksOutsideARunFailsTheTest) {
   EXPECT_NONFATAL_FAILURE(fsan::testing::expect_no_leaks(), "no fsan::run in progress");
 }
@@ -151,7 +188,13 @@ INSTANTIATE_TEST_SUITE_P(
         FailingCase{"ExceptionEscapingAFiberFails",
                     "fibersan: [panic] panic: exception escaped fiber 2: std::runtime_error: fixture boom "
                     "fsan_test_fixture.cpp:"},
-        FailingCase{"LeakedFiberFails", "fibersan: [fiber_leak] fiber 2 \"fixture-leaker\" still alive"}),
+        FailingCase{"LeakedFiberFails", "fibersan: [fiber_leak] fiber 2 \"fixture-leaker\" still alive"},
+        FailingCase{"FiberLeakedAtRunEndFails",
+                    "fibersan: [fiber_leak] fiber 2 \"end-leaker\" still alive 20ms after main returned in test "
+                    "FixtureFindings.FiberLeakedAtRunEndFails"},
+        FailingCase{"TickerNeverStoppedFails",
+                    "fibersan: [timer_leak] timer leak: Ticker (period 1ms) created at fsan_test_fixture.cpp:"},
+        FailingCase{"LostCancelFails", "(in test FixtureFindings.LostCancelFails)"}),
     [](const ::testing::TestParamInfo<FailingCase>& i) { return std::string(i.param.test); });
 
 }  // namespace

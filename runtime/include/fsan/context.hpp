@@ -89,6 +89,7 @@ class Context {
   explicit Context(detail::CtxNode* n) noexcept : node_(n) {}
   friend std::pair<Context, CancelFunc> with_cancel(const Context&);
   friend std::pair<Context, CancelFunc> with_deadline(const Context&, TimePoint);
+  friend std::pair<Context, CancelFunc> with_timeout(const Context&, Duration);
   friend detail::CtxNode* detail::node_of(const Context&);
 
   detail::CtxNode* node_ = nullptr;  // nullptr: background
@@ -131,6 +132,7 @@ class CancelFunc {
   explicit CancelFunc(detail::CancelHandle* h) noexcept : h_(h) {}
   friend std::pair<Context, CancelFunc> with_cancel(const Context&);
   friend std::pair<Context, CancelFunc> with_deadline(const Context&, TimePoint);
+  friend std::pair<Context, CancelFunc> with_timeout(const Context&, Duration);
 
   detail::CancelHandle* h_ = nullptr;
 };

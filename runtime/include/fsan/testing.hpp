@@ -1,9 +1,10 @@
 // GoogleTest integration (links fsan::testing):
 //  - FSAN_TEST(Suite, Name) { body } is a gtest TEST whose body runs as the
 //    main fiber of fsan::run (Options from FSAN_OPTIONS, default workers).
-//    Every finding of that run (race, deadlock, leak, panic) fails the test
-//    with one failure per finding: "fibersan: [kind] summary" (the summary
-//    says what and where), then the full text report. gtest assertions work in the body and in fibers it starts (a
+//    Every finding of that run (race, deadlock, leak, panic; leaks found
+//    when the body returns included) carries Finding::test = "Suite.Name"
+//    and fails the test with one failure per finding: "fibersan: [kind]
+//    summary (in test Suite.Name)", then the full text report. gtest assertions work in the body and in fibers it starts (a
 //    fatal ASSERT_* returns from the function it is in, as usual).
 //  - fsan::testing::expect_no_leaks(), like goleak.VerifyNone: fibers other
 //    than the caller still alive after a grace period (flag leak_grace_ms)
@@ -26,10 +27,12 @@
 
 namespace fsan::testing {
 
-// expect_no_leaks: waits up to leak_grace_ms for every fiber but the caller
-// to exit (polling, with short sleeps); each one still alive is reported as
-// a fiber_leak (Go-style header, stack, creation stack) and fails the
-// current test. Call it from a fiber of a run (an FSAN_TEST body), or from
+// expect_no_leaks: waits for every fiber but the caller to exit (polling,
+// with short sleeps) until leak_grace_ms passes with no fewer of them alive
+// (fibers already reported as deadlocked are not waited for); the ones
+// still alive are reported as fiber_leak findings (Go-style header, stack,
+// creation stack; identical ones grouped) and fail the current test. A
+// fiber reported here is not reported again when the run ends. Call it from a fiber of a run (an FSAN_TEST body), or from
 // a thread while a run is in progress. Returns true if there was no leak.
 bool expect_no_leaks();
 

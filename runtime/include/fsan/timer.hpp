@@ -12,7 +12,8 @@
 // Lifetime: destroying a Timer or Ticker stops it when nothing else can
 // receive from its channel; if a copy of c() is still alive it keeps running,
 // as in Go, where a timer lives as long as its channel is reachable (a Ticker
-// left ticking that way until the run ends is the timer_leak finding). A
+// left ticking that way until the run ends, its channel still held, is the
+// timer_leak finding; once the last copy is gone too, it is garbage). A
 // timer or ticker made outside fsan::run never fires (like after()); pending
 // ones are dropped when the run ends.
 // Example:

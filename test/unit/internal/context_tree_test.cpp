@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <mutex>
 #include <stdexcept>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -52,7 +53,11 @@ TEST(ContextTree, ChildrenCancelledOnTheirOwnLeaveTheParentsList) {
     after_drop = children_of(parent);
     cancel();
   });
-  EXPECT_EQ(rc, 0);
+  EXPECT_EQ(rc, 66);  // the lost cancels, reported once (one creation site, one drop site)
+  const auto fs = fsan::findings();
+  ASSERT_EQ(fs.size(), 1u);
+  EXPECT_EQ(fs[0].kind, fsan::FindingKind::lost_cancel);
+  EXPECT_NE(fs[0].message.find("with_cancel at context_tree_test.cpp:46"), std::string::npos) << fs[0].message;
   EXPECT_EQ(live, 10u);
   EXPECT_EQ(after, 5u);
   EXPECT_EQ(after_drop, 0u);
