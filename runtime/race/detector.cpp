@@ -739,7 +739,8 @@ void Detector::run_ended() {
   }
   reset_all();
   reset_sync_vars();
-  HeldSets::instance().reset();
+  // HeldSets are kept: a foreign thread's agent outlives the run and still
+  // refers to its set ids (the table only grows by distinct lock sets).
 }
 
 }  // namespace fsan::detail::race
