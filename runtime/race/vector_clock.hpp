@@ -34,7 +34,22 @@ class VClock {
       v_ = o.v_;
       return;
     }
-    // Fast path: every sid of o already present.
+    // Fast path: every sid of o already present: raise epochs in place, no
+    // allocation (re-acquiring the same lock or channel). Entries raised
+    // before a missing sid turns up are harmless: the merge below takes the
+    // max again.
+    std::size_t i = 0;
+    bool subset = true;
+    for (const Entry& e : o.v_) {
+      while (i < v_.size() && v_[i].sid < e.sid) ++i;
+      if (i == v_.size() || v_[i].sid != e.sid) {
+        subset = false;
+        break;
+      }
+      if (v_[i].epoch < e.epoch) v_[i].epoch = e.epoch;
+      ++i;
+    }
+    if (subset) return;
     std::vector<Entry> out;
     out.reserve(v_.size() + o.v_.size());
     auto a = v_.cbegin();
