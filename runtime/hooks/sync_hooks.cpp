@@ -1,18 +1,15 @@
 // Fan-out of SyncHooks to every installed detector. Installation happens
 // between runs (no fiber is running), so the list needs no lock on the
-// event path. Detectors run inside an InternalScope: the locks they take are
-// not the user's synchronization.
+// event path. FSAN_HOOK runs detectors inside an InternalScope: the locks
+// they take are not the user's synchronization.
 #include "hooks/sync_hooks.hpp"
 
 #include <algorithm>
 #include <vector>
 
-#include "base/internal_scope.hpp"
-
 namespace fsan::detail {
 
 SyncHooks* g_sync_hooks = nullptr;
-thread_local int t_hook_depth = 0;
 void (*g_run_end_hook)() = nullptr;
 
 namespace {
@@ -21,27 +18,21 @@ class HookMux final : public SyncHooks {
  public:
   std::vector<SyncHooks*> hooks;
   void on_spawn(Fiber* p, Fiber* c) override {
-    InternalScope in;
     for (auto* h : hooks) h->on_spawn(p, c);
   }
   void on_exit(Fiber* f) override {
-    InternalScope in;
     for (auto* h : hooks) h->on_exit(f);
   }
   void on_block(Fiber* f, WaitReason w, const void* o) override {
-    InternalScope in;
     for (auto* h : hooks) h->on_block(f, w, o);
   }
   void on_unblock(Fiber* f, Fiber* by) override {
-    InternalScope in;
     for (auto* h : hooks) h->on_unblock(f, by);
   }
   void on_acquire(Fiber* f, const void* o, SyncOp op) override {
-    InternalScope in;
     for (auto* h : hooks) h->on_acquire(f, o, op);
   }
   void on_release(Fiber* f, const void* o, SyncOp op) override {
-    InternalScope in;
     for (auto* h : hooks) h->on_release(f, o, op);
   }
 };

@@ -10,6 +10,7 @@
 
 #include <fsan/detail/config.hpp>
 
+#include "base/internal_scope.hpp"
 #include "sched/wait_reason.hpp"
 
 namespace fsan::detail {
@@ -63,24 +64,12 @@ extern void (*g_run_end_hook)();
 void install_sync_hooks(SyncHooks* h);
 void uninstall_sync_hooks(SyncHooks* h);
 
-// Depth of hook calls on this thread: detectors lock their own state inside
-// hooks, and the race detector's pthread interceptors must not mistake those
-// runtime-internal locks for user synchronization (every fiber taking the
-// wait-for graph's lock would otherwise be ordered with every other).
-extern thread_local int t_hook_depth;
-struct HookScope {
-  HookScope() { ++t_hook_depth; }
-  ~HookScope() { --t_hook_depth; }
-  HookScope(const HookScope&) = delete;
-  HookScope& operator=(const HookScope&) = delete;
-};
-
 }  // namespace fsan::detail
 
 #define FSAN_HOOK(call)                                                          \
   do {                                                                           \
     if (FSAN_UNLIKELY(::fsan::detail::g_sync_hooks != nullptr)) {                \
-      ::fsan::detail::HookScope fsan_hook_scope_;                                \
+      ::fsan::detail::InternalScope fsan_hook_scope_; /* detectors' locks are not user sync */                                \
       ::fsan::detail::g_sync_hooks->call;                                        \
     }                                                                            \
   } while (0)

@@ -196,6 +196,14 @@ SyncVar* sync_var(std::uintptr_t addr) {
   return v;
 }
 
+// find_sync_var: the clock of addr if anything ever released to it.
+SyncVar* find_sync_var(std::uintptr_t addr) {
+  SyncShard& sh = sync_shard(addr);
+  std::lock_guard<std::mutex> g(sh.mu);
+  auto it = sh.vars.find(addr);
+  return it == sh.vars.end() ? nullptr : it->second;
+}
+
 void drop_sync_vars_locked(SyncShard& sh, std::uintptr_t lo, std::uintptr_t hi) {
   auto it = sh.vars.lower_bound(lo);
   while (it != sh.vars.end() && it->first < hi) {
@@ -690,31 +698,46 @@ void Detector::access(std::uintptr_t pc, std::uintptr_t addr, std::size_t size, 
   }
 }
 
-void Detector::atomic_op(std::uintptr_t pc, std::uintptr_t addr, std::size_t size, int mo, bool is_store,
-                         bool is_load) {
+// Atomics are checked in two halves around the hardware operation, so the
+// clocks travel in the same order as the values: a store publishes its
+// release before the value becomes visible, and a load takes the clock only
+// after it has read the value (taking it before would miss the release of
+// the very store it then reads: a false race).
+bool Detector::atomic_before(std::uintptr_t addr, int mo, bool is_store) {
+  if (!is_store) return false;
+  if (FSAN_UNLIKELY(t_depth > 0)) return false;  // instrumented code run by the detector itself
+  Inside in;
+  AgentState* st = current_state();
+  if (st == nullptr) return false;
+  const bool release = mo == 3 || mo == 4 || mo == 5;
+  if (!release && !st->has_fence_release) return false;
+  SyncVar* v = sync_var(addr);
+  std::lock_guard<std::mutex> g(v->mu);
+  // A relaxed store after a release fence publishes the fence's clock.
+  v->clock.join(release ? st->clock : st->fence_release);
+  return release;
+}
+
+void Detector::atomic_after(std::uintptr_t pc, std::uintptr_t addr, std::size_t size, int mo, bool is_load,
+                            bool is_write, bool released) {
   if (FSAN_UNLIKELY(t_depth > 0)) return;  // instrumented code run by the detector itself
   Inside in;
   AgentState* st = current_state();
   if (st == nullptr) return;
   const bool acquire = is_load && (mo == 1 || mo == 2 || mo == 4 || mo == 5);
-  const bool release = is_store && (mo == 3 || mo == 4 || mo == 5);
   if (acquire) {
     acquire_from(st, addr);
   } else if (is_load) {
-    // A relaxed load: what it reads becomes visible at the next acquire fence.
-    SyncVar* v = sync_var(addr);
-    std::lock_guard<std::mutex> g(v->mu);
-    st->fence_acquire.join(v->clock);
+    // A relaxed load: what it read becomes visible at the next acquire fence.
+    if (SyncVar* v = find_sync_var(addr)) {
+      std::lock_guard<std::mutex> g(v->mu);
+      st->fence_acquire.join(v->clock);
+    }
   }
-  access(pc, addr, size, is_store, true);
-  if (release) {
-    release_to(st, addr);
-  } else if (is_store && st->has_fence_release) {
-    // A relaxed store after a release fence publishes the fence's clock.
-    SyncVar* v = sync_var(addr);
-    std::lock_guard<std::mutex> g(v->mu);
-    v->clock.join(st->fence_release);
-  }
+  access(pc, addr, size, is_write, true);
+  // The release joined the clock before the operation; the epoch moves on
+  // only now, so the access itself is covered by what was released.
+  if (released) tick(st);
 }
 
 void Detector::fence(int mo) {
@@ -772,7 +795,8 @@ void Detector::run_ended() {
   }
   reset_all();
   reset_sync_vars();
-  HeldSets::instance().reset();
+  // HeldSets are kept: a foreign thread's agent outlives the run and still
+  // refers to its set ids (the table only grows by distinct lock sets).
 }
 
 }  // namespace fsan::detail::race

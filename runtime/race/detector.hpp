@@ -16,10 +16,15 @@ class Detector {
   static void func_entry(std::uintptr_t caller_pc);
   static void func_exit();
   static void access(std::uintptr_t pc, std::uintptr_t addr, std::size_t size, bool is_write, bool is_atomic);
-  // An atomic operation on [addr, addr+size): an atomic access plus the
-  // synchronization its order implies (is_store: releases; is_load: acquires).
-  static void atomic_op(std::uintptr_t pc, std::uintptr_t addr, std::size_t size, int mo, bool is_store,
-                        bool is_load);
+  // An atomic operation on [addr, addr+size), in two halves around the
+  // hardware operation. atomic_before: a store's release (is_store with a
+  // release order, or after a release fence); returns whether it released.
+  // atomic_after: a load's acquire (is_load), the atomic access itself
+  // (is_write for stores, RMWs and successful CASes), then the epoch tick
+  // of a release.
+  static bool atomic_before(std::uintptr_t addr, int mo, bool is_store);
+  static void atomic_after(std::uintptr_t pc, std::uintptr_t addr, std::size_t size, int mo, bool is_load,
+                           bool is_write, bool released);
   static void fence(int mo);
 
   // annotate_*: fsan::annotate_happens_before/after/benign_race.

@@ -57,11 +57,4 @@ std::vector<HeldMutex> HeldSets::get(HeldSetId id) {
   return id < t.sets.size() ? t.sets[id] : std::vector<HeldMutex>{};
 }
 
-void HeldSets::reset() {
-  Table& t = table();
-  std::lock_guard<std::mutex> g(t.mu);
-  t.sets.resize(1);
-  t.by_hash.clear();
-}
-
 }  // namespace fsan::detail::race

@@ -1,7 +1,8 @@
 // HeldSets: the mutexes a fiber holds at an access, interned to a 32-bit id
 // so a shadow cell can remember them next to its origin (race reports list
 // the locks held at both accesses, like TSan's "Mutex M1 held"). Id 0 is the
-// empty set. Sets live until the run ends (reset()).
+// empty set. Sets live for the process (a foreign thread's agent, which
+// outlives a run, keeps referring to them).
 // Thread-safety: intern() and get() take the table's lock; a fiber keeps the
 // id of its current set, so accesses never touch the table.
 #pragma once
@@ -30,8 +31,6 @@ class HeldSets {
   HeldSetId intern(const std::vector<HeldMutex>& set);
   // get: the set an id stands for (empty for 0 or an id from an ended run).
   std::vector<HeldMutex> get(HeldSetId id);
-  // reset: forgets every set (between runs, when the shadow is cleared too).
-  void reset();
 
  private:
   HeldSets() = default;

@@ -39,7 +39,7 @@ struct Intercepted {
 };
 // Not watching: the detector's own work, or a runtime hook (a detector's
 // internal locks are not user synchronization).
-inline bool watching() { return Detector::on() && t_depth == 0 && t_hook_depth == 0; }
+inline bool watching() { return Detector::on() && t_depth == 0; }
 
 constexpr int kHeapShards = 64;
 struct HeapShard {

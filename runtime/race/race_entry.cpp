@@ -115,15 +115,21 @@ void* __fsan_memset(void* dst, int c, size_t n) {
 
 // Atomics: the operation itself uses std::atomic_ref semantics through the
 // __atomic builtins; the detector sees an atomic access plus, for
-// acquire/release orders, a sync on the address.
+// acquire/release orders, a sync on the address: a release before the
+// operation, an acquire after it (Detector::atomic_before/after). A CAS
+// releases tentatively (a failed one then over-synchronizes, which can only
+// hide a race, never invent one).
 #define FSAN_ATOMIC_DEF(N)                                                                                     \
   uint##N##_t __fsan_atomic##N##_load(const volatile uint##N##_t* a, int mo) {                                 \
-    if (Detector::on()) Detector::atomic_op(PC(), reinterpret_cast<std::uintptr_t>(a), N / 8, mo, false, true); \
-    return __atomic_load_n(a, static_cast<int>(load_order(mo)));                                               \
+    uint##N##_t v = __atomic_load_n(a, static_cast<int>(load_order(mo)));                                      \
+    if (Detector::on()) Detector::atomic_after(PC(), reinterpret_cast<std::uintptr_t>(a), N / 8, mo, true, false, false); \
+    return v;                                                                                                  \
   }                                                                                                            \
   void __fsan_atomic##N##_store(volatile uint##N##_t* a, uint##N##_t v, int mo) {                              \
-    if (Detector::on()) Detector::atomic_op(PC(), reinterpret_cast<std::uintptr_t>(a), N / 8, mo, true, false); \
+    const bool on = Detector::on();                                                                            \
+    const bool released = on && Detector::atomic_before(reinterpret_cast<std::uintptr_t>(a), mo, true);        \
     __atomic_store_n(a, v, static_cast<int>(store_order(mo)));                                                 \
+    if (on) Detector::atomic_after(PC(), reinterpret_cast<std::uintptr_t>(a), N / 8, mo, false, true, released); \
   }                                                                                                            \
   FSAN_ATOMIC_RMW(N, exchange, __atomic_exchange_n)                                                            \
   FSAN_ATOMIC_RMW(N, fetch_add, __atomic_fetch_add)                                                            \
@@ -134,17 +140,22 @@ void* __fsan_memset(void* dst, int c, size_t n) {
   FSAN_ATOMIC_RMW(N, fetch_nand, __atomic_fetch_nand)                                                          \
   uint##N##_t __fsan_atomic##N##_compare_exchange_val(volatile uint##N##_t* a, uint##N##_t cmp, uint##N##_t v, \
                                                       int mo, int fail_mo) {                                   \
+    const bool on = Detector::on();                                                                            \
+    const bool released = on && Detector::atomic_before(reinterpret_cast<std::uintptr_t>(a), mo, true);        \
     uint##N##_t expected = cmp;                                                                                \
     bool ok = __atomic_compare_exchange_n(a, &expected, v, false, static_cast<int>(to_order(mo)),              \
                                           static_cast<int>(load_order(fail_mo)));                              \
-    if (Detector::on())                                                                                        \
-      Detector::atomic_op(PC(), reinterpret_cast<std::uintptr_t>(a), N / 8, ok ? mo : fail_mo, ok, true);      \
+    if (on)                                                                                                    \
+      Detector::atomic_after(PC(), reinterpret_cast<std::uintptr_t>(a), N / 8, ok ? mo : fail_mo, true, ok, released); \
     return expected;                                                                                           \
   }
 #define FSAN_ATOMIC_RMW(N, op, builtin)                                                                        \
   uint##N##_t __fsan_atomic##N##_##op(volatile uint##N##_t* a, uint##N##_t v, int mo) {                        \
-    if (Detector::on()) Detector::atomic_op(PC(), reinterpret_cast<std::uintptr_t>(a), N / 8, mo, true, true);  \
-    return builtin(a, v, static_cast<int>(to_order(mo)));                                                      \
+    const bool on = Detector::on();                                                                            \
+    const bool released = on && Detector::atomic_before(reinterpret_cast<std::uintptr_t>(a), mo, true);        \
+    uint##N##_t old = builtin(a, v, static_cast<int>(to_order(mo)));                                           \
+    if (on) Detector::atomic_after(PC(), reinterpret_cast<std::uintptr_t>(a), N / 8, mo, true, true, released); \
+    return old;                                                                                                \
   }
 FSAN_ATOMIC_DEF(8)
 FSAN_ATOMIC_DEF(16)

@@ -15,6 +15,7 @@
 #include <fsan/fsan.hpp>
 
 #include "race/race_abi.h"
+#include "race/vector_clock.hpp"
 #include "report/report.hpp"
 
 namespace {
@@ -484,6 +485,36 @@ TEST_P(RaceTest, SuppressedRaceIsNotReported) {
   std::remove(path.c_str());
   EXPECT_EQ(rc, 0);
   EXPECT_TRUE(fsan::findings().empty());
+}
+
+// VClock::join is max per sid whether or not the other clock's sids are all
+// present already (the in-place fast path) or some are new (the merge).
+TEST(VClock, JoinTakesTheMaxPerSid) {
+  using fsan::detail::race::VClock;
+  VClock a, b, c;
+  a.set(1, 5);
+  a.set(4, 2);
+  a.set(9, 7);
+  b.set(4, 6);
+  b.set(9, 1);
+  a.join(b);  // subset: in place
+  EXPECT_EQ(a.size(), 3u);
+  EXPECT_EQ(a.get(1), 5u);
+  EXPECT_EQ(a.get(4), 6u);
+  EXPECT_EQ(a.get(9), 7u);
+  c.set(4, 8);
+  c.set(5, 3);
+  c.set(12, 1);
+  a.join(c);  // new sids 5 and 12: merged
+  EXPECT_EQ(a.size(), 5u);
+  EXPECT_EQ(a.get(4), 8u);
+  EXPECT_EQ(a.get(5), 3u);
+  EXPECT_EQ(a.get(9), 7u);
+  EXPECT_EQ(a.get(12), 1u);
+  EXPECT_EQ(a.get(2), 0u);
+  a.clear();
+  EXPECT_EQ(a.size(), 0u);
+  EXPECT_EQ(a.get(4), 0u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Workers, RaceTest, ::testing::Values(1, 2, 4), ::testing::PrintToStringParamName());
