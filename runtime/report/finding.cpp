@@ -205,7 +205,15 @@ std::string top_location(const Finding& f) {
     if (!fi.stack.empty()) st = &fi.stack;
   }
   if (st == nullptr || st->empty()) return "";
-  const Frame& fr = (*st)[0];
+  // The first frame in the user's own code: a std::lock_guard constructor in
+  // /usr/include/c++ is where the wait happened, not where to look.
+  const Frame* top = &(*st)[0];
+  for (const Frame& f : *st)
+    if (f.file.rfind("/usr/", 0) != 0 && !f.file.empty()) {
+      top = &f;
+      break;
+    }
+  const Frame& fr = *top;
   std::string loc;
   if (!fr.file.empty()) {
     std::string file = fr.file;
@@ -288,10 +296,26 @@ bool publish_finding(Finding f, std::string* id) {
   if (f.summary.empty()) {
     // "<what> <file:line:col> in <function>", like the sanitizers' SUMMARY.
     std::string loc = top_location(f);
-    std::string what = f.kind == FindingKind::panic            ? "panic: " + f.message
-                       : f.kind == FindingKind::global_deadlock ? std::string("global deadlock")
-                       : f.kind == FindingKind::data_race       ? std::string("data race")
-                                                                : f.message;
+    // Races and deadlocks: the headline, not the whole message (which names
+    // every fiber and object): an index row or a SARIF title stays one
+    // readable line. Panics and leaks: their message is that line already.
+    std::string what;
+    switch (f.kind) {
+      case FindingKind::panic:
+        what = "panic: " + f.message;
+        break;
+      case FindingKind::fiber_leak:
+      case FindingKind::timer_leak:
+      case FindingKind::lost_cancel:
+        what = f.message.substr(0, f.message.find('\n'));
+        break;
+      case FindingKind::data_race:
+      case FindingKind::global_deadlock:
+      case FindingKind::partial_deadlock:
+      case FindingKind::lock_order_inversion:
+        what = headline(f.kind);
+        break;
+    }
     f.summary = what + (loc.empty() ? "" : " " + loc);
   }
   Store& s = store();

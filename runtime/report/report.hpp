@@ -24,6 +24,10 @@ bool apply_env_options(Options& o);
 void begin_run_reports(const Options& o);
 void end_run_reports();
 
+// headline: the kind as the reports' first line says it ("data race",
+// "lock-order inversion (potential deadlock)", ...).
+const char* headline(FindingKind k);
+
 // publish_finding: fills id and signature, drops a duplicate, stores, prints,
 // writes JSON. Returns false if it was a duplicate; else stores the id it
 // gave the finding in *id (when id is not null).

@@ -10,7 +10,6 @@
 #include "report/report.hpp"
 
 namespace fsan::detail {
-namespace {
 
 const char* headline(FindingKind k) {
   switch (k) {
@@ -33,6 +32,8 @@ const char* headline(FindingKind k) {
   }
   return "?";
 }
+
+namespace {
 
 // How long a fiber has waited, in a fiber header. Go shows only whole
 // minutes (from 1 minute on); fibers are short-lived in tests, so this shows
