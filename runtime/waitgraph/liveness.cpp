@@ -232,6 +232,20 @@ std::string object_label(const WaitSnapshot& s, WaitReason why, const void* obj)
   return hex(obj);
 }
 
+// descends_from: whether fiber `id` was spawned (transitively) by `ancestor`.
+bool descends_from(const WaitSnapshot& s, std::uint64_t id, std::uint64_t ancestor) {
+  for (std::size_t guard = 0; guard <= s.parent_of.size(); ++guard) {
+    auto p = s.parent_of.find(id);
+    if (p == s.parent_of.end() || p->second == 0) return false;
+    if (p->second == ancestor) return true;
+    id = p->second;
+  }
+  return false;
+}
+
+// Past this group size the graph keeps only direct owners (readability).
+constexpr std::size_t kMaxReferenceEdges = 64;
+
 }  // namespace
 
 std::vector<StuckGroup> find_stuck_groups(const WaitSnapshot& s) {
@@ -286,10 +300,12 @@ Graph build_graph(const WaitSnapshot& s, const std::vector<std::size_t>& members
   for (std::size_t i : members) {
     const AgentView& a = s.agents[i];
     std::string wait = std::string("waits (") + to_string(a.why) + ")";
-    if (classify(a.why) == WaitClass::never) {
-      // Nothing can ever operate it: an object node with no way out.
+    if (classify(a.why) == WaitClass::never || a.waits_on.empty()) {
+      // Nothing can ever operate it (nil channels only): a node with no way out.
       std::string id = "o" + std::to_string(g.nodes.size());
-      g.nodes.push_back(GraphNode{id, "chan", object_label(s, a.why, nullptr)});
+      g.nodes.push_back(GraphNode{id, "chan", a.waits_on.empty() && a.why == WaitReason::select
+                                                  ? std::string("nil chans only")
+                                                  : object_label(s, a.why, nullptr)});
       edge(fid(i), id, wait);
       continue;
     }
@@ -304,29 +320,44 @@ Graph build_graph(const WaitSnapshot& s, const std::vector<std::size_t>& members
     for (const Operator& op : an.operators(i)) {
       if (in_group.count(op.agent) == 0) continue;
       edge(obj_id[op.obj], fid(op.agent), op.holder ? "held by" : "can operate");
+      if (op.holder || members.size() > kMaxReferenceEdges) continue;
+      // Descendants of the owner may reach it through a reference (go([&] {...})).
+      for (std::size_t d : members)
+        if (d != op.agent && d != i && descends_from(s, s.agents[d].id, s.agents[op.agent].id))
+          edge(obj_id[op.obj], fid(d), "can operate (by reference)");
     }
   }
-  // A cycle through the group, if there is one (DFS, first back edge).
-  std::unordered_map<std::string, int> color;
-  std::vector<std::string> path;
-  std::function<bool(const std::string&)> dfs = [&](const std::string& u) {
-    color[u] = 1;
-    path.push_back(u);
-    for (const std::string& v : next[u]) {
-      if (color[v] == 1) {
-        auto at = std::find(path.begin(), path.end(), v);
-        g.cycle.assign(at, path.end());
-        g.cycle.push_back(v);
-        return true;
+  // A cycle through the group, if there is one: the first back edge of a
+  // DFS from each member (edges to other fibers tried first), keeping the
+  // longest such cycle — the one that shows most of the group.
+  std::set<std::pair<std::string, std::string>> by_reference;
+  for (const GraphEdge& e : g.edges)
+    if (e.label == "can operate (by reference)") by_reference.emplace(e.from, e.to);
+  for (auto& [from, to] : next)
+    std::stable_partition(to.begin(), to.end(), [&, &from = from](const std::string& v) {
+      return by_reference.count({from, v}) != 0;
+    });
+  std::size_t starts = members.size() > kMaxReferenceEdges ? 1 : members.size();
+  for (std::size_t k = 0; k < starts; ++k) {
+    std::unordered_map<std::string, int> color;
+    std::vector<std::string> path, found;
+    std::function<bool(const std::string&)> dfs = [&](const std::string& u) {
+      color[u] = 1;
+      path.push_back(u);
+      for (const std::string& v : next[u]) {
+        if (color[v] == 1) {
+          found.assign(std::find(path.begin(), path.end(), v), path.end());
+          found.push_back(v);
+          return true;
+        }
+        if (color[v] == 0 && dfs(v)) return true;
       }
-      if (color[v] == 0 && dfs(v)) return true;
-    }
-    color[u] = 2;
-    path.pop_back();
-    return false;
-  };
-  for (std::size_t i : members)
-    if (color[fid(i)] == 0 && dfs(fid(i))) break;
+      color[u] = 2;
+      path.pop_back();
+      return false;
+    };
+    if (dfs(fid(members[k])) && found.size() > g.cycle.size()) g.cycle = found;
+  }
   return g;
 }
 
@@ -337,8 +368,10 @@ std::string describe_group(const WaitSnapshot& s, const std::vector<std::size_t>
     const AgentView& a = s.agents[i];
     if (!out.empty()) out += "; ";
     out += "fiber " + std::to_string(a.id) + " waits (" + to_string(a.why) + ")";
-    if (classify(a.why) == WaitClass::never) {
-      out += " on " + object_label(s, a.why, nullptr) + ", which nothing can operate";
+    if (classify(a.why) == WaitClass::never || a.waits_on.empty()) {
+      out += a.waits_on.empty() && a.why == WaitReason::select ? std::string(" on nil channels only")
+                                                              : " on " + object_label(s, a.why, nullptr);
+      out += ", which nothing can operate";
       continue;
     }
     for (std::size_t k = 0; k < a.waits_on.size(); ++k)
