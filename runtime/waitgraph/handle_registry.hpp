@@ -12,11 +12,13 @@
 // wait-graph state lock held.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
 namespace fsan::detail {
 struct ChanCore;
+extern bool g_chan_handle_tracking;
 }
 
 namespace fsan::detail::waitgraph {
@@ -38,6 +40,16 @@ void start_handle_tracking();
 
 // snapshot_handles: every tracked handle, grouped by channel.
 void snapshot_handles(HandleSnapshot* out);
+
+// note_published: a value of `size` bytes at `elem` is being sent on a
+// channel. Any word in it that points into a fiber's stack marks that stack
+// as escaped: a fiber outside the owner's family may now hold a reference to
+// what lives there (a WaitGroup, a Cond, a Chan handle), so those objects
+// count as reachable by everyone (wait_graph.cpp).
+void note_published(const void* elem, std::size_t size);
+inline void note_published_if_tracking(const void* elem, std::size_t size) {
+  if (__builtin_expect(g_chan_handle_tracking, 0) && size >= sizeof(void*)) note_published(elem, size);
+}
 
 // handles_changed: true (once) if a handle was dropped since the last call —
 // a fiber may have lost its last way to reach a channel someone waits on.

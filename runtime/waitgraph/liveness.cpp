@@ -131,7 +131,7 @@ class Analysis {
     if (it == ranges_.begin()) return kEveryone;
     --it;
     const AgentView& v = s_.agents[it->second];
-    return a >= v.stack_lo && a < v.stack_hi ? it->second : kEveryone;
+    return a >= v.stack_lo && a < v.stack_hi && !v.escaped ? it->second : kEveryone;
   }
 
   void add(std::vector<Operator>* out, std::size_t agent, const void* obj, bool holder) const {

@@ -8,7 +8,8 @@
 //    recorded holder: unknown (it is being released) -> operable.
 //  - a channel: the owners of its handles. A handle on fiber P's stack (its
 //    go() closure lives there too) belongs to P and to P's descendants (they
-//    may have been given a reference: `go([&] {...})`); any other handle
+//    may have been given a reference: `go([&] {...})`) — unless a pointer
+//    into that stack was ever sent on a channel (then: everyone); any other handle
 //    (heap, globals, a thread's stack) or an untracked one -> everyone.
 //  - a WaitGroup or Cond: by where the object itself lives, the same rule.
 //  - sleep, once, errgroup limits, anything else: live (a timer or an
@@ -47,6 +48,7 @@ struct AgentView {
   std::vector<const void*> waits_on;  // channels of a select, else the one object
   std::uint64_t block_seq = 0;        // which wait this is (changes at every block)
   std::uintptr_t stack_lo = 0, stack_hi = 0;  // [lo, hi): stack and closure
+  bool escaped = false;  // a pointer into its stack was sent on a channel
 };
 
 struct WaitSnapshot {

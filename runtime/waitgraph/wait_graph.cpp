@@ -3,6 +3,7 @@
 //    while parked, what it waits on (the channels of a select, or the one
 //    object) with a sequence number per wait;
 //  - per lock: its holders (the writer, or readers);
+//  - stacks that escaped: a pointer into them was sent on a channel;
 //  - fiber lineage (parent links of live fibers and of dead ones with live
 //    descendants: a child may hold references into its ancestors' stacks);
 //  - the lock-order graph: every blocking acquisition of a mutex (Mutex, or
@@ -23,6 +24,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <set>
 #include <string>
@@ -91,6 +93,7 @@ struct AgentState {
   WaitReason why = WaitReason::none;
   std::vector<const void*> waits_on;
   std::uint64_t block_seq = 0;
+  bool escaped = false;  // a pointer into its stack was sent on a channel
 };
 
 // A lock's holder: the writer, or one reader (a reader may hold it twice).
@@ -121,6 +124,7 @@ struct State {
   std::unordered_map<const void*, std::vector<Holder>> holders;
   std::set<const void*> rwmutexes;  // seen as an RWMutex (labels only)
   std::unordered_map<std::uint64_t, Lineage> lineage;
+  std::map<std::uintptr_t, const Fiber*> stacks;  // stack_lo -> fiber (escape lookups)
   std::uint64_t next_block_seq = 0;
   std::unordered_map<const void*, std::vector<const void*>> order;
   std::map<LockPair, OrderEdge> edges;
@@ -128,6 +132,7 @@ struct State {
 
   void reset() {
     agents.clear();
+    stacks.clear();
     holders.clear();
     rwmutexes.clear();
     lineage.clear();
@@ -155,6 +160,7 @@ AgentState& agent(State& s, const Fiber* f) {
       // Top of a fiber's stack: [closure][Fiber]; both belong to it.
       a.stack_lo = reinterpret_cast<std::uintptr_t>(f->stack_lo);
       a.stack_hi = reinterpret_cast<std::uintptr_t>(f) + sizeof(Fiber);
+      s.stacks[a.stack_lo] = f;
     }
   }
   return a;
@@ -318,6 +324,8 @@ class WaitGraphHooks final : public SyncHooks {
         // fiber may unlock them); its record may be reused by a new fiber.
         for (const Held& h : it->second.held) drop_holder(s, h.m, f, false);
         for (const void* m : it->second.read_held) drop_holder(s, m, f, true);
+        auto st = s.stacks.find(it->second.stack_lo);
+        if (st != s.stacks.end() && st->second == f) s.stacks.erase(st);
         s.agents.erase(it);
       }
       auto l = s.lineage.find(f->id);
@@ -451,6 +459,7 @@ void take_snapshot(WaitSnapshot* out) {
     v.block_seq = a.block_seq;
     v.stack_lo = a.stack_lo;
     v.stack_hi = a.stack_hi;
+    v.escaped = a.escaped;
   }
   for (const auto& [m, hs] : s.holders) {
     auto& ids = out->holders[m];
@@ -462,6 +471,33 @@ void take_snapshot(WaitSnapshot* out) {
   for (const void* m : s.rwmutexes) out->is_rwmutex[m] = true;
   for (const auto& [id, l] : s.lineage) out->parent_of[id] = l.parent;
   snapshot_handles(&out->handles);
+}
+
+void note_published(const void* elem, std::size_t size) {
+  // Words that could be user-space pointers at all; most sent values (ints,
+  // heap pointers aside) are skipped without taking the lock.
+  constexpr std::size_t kMaxScan = 4096;
+  std::uintptr_t candidates[16];
+  int n = 0;
+  auto base = static_cast<const unsigned char*>(elem);
+  for (std::size_t off = 0; off + sizeof(std::uintptr_t) <= std::min(size, kMaxScan) && n < 16;
+       off += sizeof(std::uintptr_t)) {
+    std::uintptr_t w;
+    std::memcpy(&w, base + off, sizeof(w));
+    // Pointers into the value itself (std::string's small buffer) go with it.
+    bool inside = w >= reinterpret_cast<std::uintptr_t>(base) && w < reinterpret_cast<std::uintptr_t>(base) + size;
+    if (!inside && w >= 0x10000 && w < (std::uintptr_t{1} << 48)) candidates[n++] = w;
+  }
+  if (n == 0) return;
+  State& s = state();
+  LockGuard g(s.mu);
+  for (int i = 0; i < n; ++i) {
+    auto it = s.stacks.upper_bound(candidates[i]);
+    if (it == s.stacks.begin()) continue;
+    --it;
+    auto a = s.agents.find(it->second);
+    if (a != s.agents.end() && candidates[i] < a->second.stack_hi) a->second.escaped = true;
+  }
 }
 
 bool still_blocked(const std::vector<std::pair<std::uint64_t, std::uint64_t>>& waits) {

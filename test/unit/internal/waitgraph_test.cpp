@@ -637,6 +637,41 @@ TEST_P(WaitGraphTest, PipelineUnderLoadIsQuiet) {
   EXPECT_TRUE(fs.empty());
 }
 
+
+struct PoolJob {
+  fsan::WaitGroup* wg;
+  int n;
+};
+
+TEST_P(WaitGraphTest, WaitGroupHandedToAPoolWorkerIsQuiet) {
+  static fsan::Mutex busy;
+  auto fs = run([] {
+    auto jobs = fsan::make_chan<PoolJob>();
+    auto finished = fsan::make_chan<int>();
+    // A pool worker started before the handler: not its descendant.
+    fsan::go_named("pool-worker", [jobs] {
+      for (PoolJob j : jobs) {
+        std::lock_guard<fsan::Mutex> g(busy);  // main holds it for a while
+        j.wg->done();
+      }
+    });
+    busy.lock();
+    fsan::go_named("handler", [jobs, finished] {
+      fsan::WaitGroup wg;  // on the handler's stack; the job carries a pointer to it
+      wg.add(1);
+      jobs.send(PoolJob{&wg, 1});
+      wg.wait();
+      finished.send(1);
+    });
+    wait_until_parked("sync.WaitGroup.Wait");
+    fsan::sleep_for(std::chrono::milliseconds(200));  // the monitor looks at it meanwhile
+    busy.unlock();
+    finished.recv();
+    jobs.close();
+  });
+  EXPECT_TRUE(fs.empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(Workers, WaitGraphTest, ::testing::Values(1, 2, 4), ::testing::PrintToStringParamName());
 
 }  // namespace
