@@ -175,7 +175,10 @@ class Analysis {
         return;
       }
       case WaitClass::located:
-        for (const void* o : a.waits_on) add(out, owner_of(reinterpret_cast<std::uintptr_t>(o)), o, false);
+        for (const void* o : a.waits_on) {
+          std::size_t owner = owner_of(reinterpret_cast<std::uintptr_t>(o));
+          add(out, owner != kEveryone && s_.agents[owner].shared_out ? kEveryone : owner, o, false);
+        }
         return;
     }
   }

@@ -11,7 +11,10 @@
 //    may have been given a reference: `go([&] {...})`) — unless a pointer
 //    into that stack was ever sent on a channel (then: everyone); any other handle
 //    (heap, globals, a thread's stack) or an untracked one -> everyone.
-//  - a WaitGroup or Cond: by where the object itself lives, the same rule.
+//  - a WaitGroup or Cond: by where the object itself lives, the same rule;
+//    and since these are only ever shared by pointer, also "everyone" once
+//    the owner's family has communicated (release -> acquire) with a fiber
+//    outside it (a job handed to a pool worker through a queue).
 //  - sleep, once, errgroup limits, anything else: live (a timer or an
 //    unknown party wakes it).
 //  - nil-channel operations, select with no (non-nil) case: nobody.
@@ -49,6 +52,9 @@ struct AgentView {
   std::uint64_t block_seq = 0;        // which wait this is (changes at every block)
   std::uintptr_t stack_lo = 0, stack_hi = 0;  // [lo, hi): stack and closure
   bool escaped = false;  // a pointer into its stack was sent on a channel
+  // It (or a descendant) released something a fiber outside its family then
+  // acquired: that fiber may hold pointers into its stack.
+  bool shared_out = false;
 };
 
 struct WaitSnapshot {

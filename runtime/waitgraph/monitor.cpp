@@ -3,7 +3,8 @@
 // dropped channel handle); every tick (kTick) with a change the monitor takes
 // one consistent snapshot (wait_graph.cpp), solves liveness (liveness.cpp)
 // and reports each stuck group that has a fiber not reported in this same
-// wait before — so a group is reported within about one tick of forming,
+// wait before, once two checks a tick apart agree — so a group is reported
+// within about two ticks of forming,
 // off every hot path and off every wait-queue lock.
 // Before reporting, the group's fibers are probed for their stacks (under
 // g_dump_mu, so run end cannot free them) and re-checked to still be in the
@@ -38,10 +39,15 @@ std::atomic<bool> g_changed{false};
 
 using Wait = std::pair<std::uint64_t, std::uint64_t>;  // fiber id, block_seq
 
-// Waits already reported, per run (only the monitor thread touches it).
+// Waits already reported, and waits judged stuck at the last check, per run
+// (only the monitor thread touches it). A group is reported only when the
+// check before already judged every member stuck in the same wait: two
+// snapshots a tick apart, so a hand-off in flight at the first one (a job
+// queued for a pool worker that has not picked it up yet) is seen.
 struct Reported {
   std::uint64_t epoch = 0;
   std::set<Wait> waits;
+  std::set<Wait> suspects;
 };
 
 bool has_new_member(const WaitSnapshot& snap, const StuckGroup& g, const Reported& r) {
@@ -111,7 +117,10 @@ void check_once(Reported* reported) {
   if (reported->epoch != s->epoch()) {
     reported->epoch = s->epoch();
     reported->waits.clear();
+    reported->suspects.clear();
   }
+  std::set<Wait> suspects = std::move(reported->suspects);
+  reported->suspects.clear();
   WaitSnapshot snap;
   take_snapshot(&snap);
   auto fresh = [&](std::vector<StuckGroup> groups) {
@@ -128,6 +137,16 @@ void check_once(Reported* reported) {
     groups = fresh(find_stuck_groups(snap));
   }
   for (const StuckGroup& g : groups) {
+    bool confirmed = true;
+    for (std::size_t i : g.members) {
+      Wait w{snap.agents[i].id, snap.agents[i].block_seq};
+      confirmed = confirmed && suspects.count(w) != 0;
+      reported->suspects.insert(w);
+    }
+    if (!confirmed) {
+      note_change();  // look again at the next tick
+      continue;
+    }
     if (!report_group(s, snap, g)) continue;
     for (std::size_t i : g.members) reported->waits.insert(Wait{snap.agents[i].id, snap.agents[i].block_seq});
   }

@@ -4,6 +4,8 @@
 //    object) with a sequence number per wait;
 //  - per lock: its holders (the writer, or readers);
 //  - stacks that escaped: a pointer into them was sent on a channel;
+//  - who last released each sync object, and the stacks a fiber outside
+//    their family may have learned about through a release -> acquire edge;
 //  - fiber lineage (parent links of live fibers and of dead ones with live
 //    descendants: a child may hold references into its ancestors' stacks);
 //  - the lock-order graph: every blocking acquisition of a mutex (Mutex, or
@@ -29,6 +31,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -125,6 +128,12 @@ struct State {
   std::set<const void*> rwmutexes;  // seen as an RWMutex (labels only)
   std::unordered_map<std::uint64_t, Lineage> lineage;
   std::map<std::uintptr_t, const Fiber*> stacks;  // stack_lo -> fiber (escape lookups)
+  // Who last released each sync object (fiber id), and the fibers whose
+  // stacks a fiber outside their family may have learned about through such
+  // a release -> acquire edge (see note_communication).
+  std::unordered_map<const void*, std::uint64_t> last_releaser;
+  std::unordered_set<std::uint64_t> shared_out;
+  bool communication_lost = false;  // last_releaser hit its cap: every stack counts as shared
   std::uint64_t next_block_seq = 0;
   std::unordered_map<const void*, std::vector<const void*>> order;
   std::map<LockPair, OrderEdge> edges;
@@ -133,6 +142,9 @@ struct State {
   void reset() {
     agents.clear();
     stacks.clear();
+    last_releaser.clear();
+    shared_out.clear();
+    communication_lost = false;
     holders.clear();
     rwmutexes.clear();
     lineage.clear();
@@ -177,6 +189,53 @@ void prune_lineage(State& s, std::uint64_t id) {
     if (p == s.lineage.end()) return;
     if (p->second.live_children > 0) --p->second.live_children;
     id = parent;
+  }
+}
+
+// Sync objects whose release -> acquire edges can carry a pointer from one
+// fiber to another (all but annotations, Once and context internals).
+bool communicates(SyncOp op) {
+  switch (op) {
+    case SyncOp::chan_send:
+    case SyncOp::chan_recv:
+    case SyncOp::chan_close:
+    case SyncOp::chan_recv_closed:
+    case SyncOp::chan_slot:
+    case SyncOp::mutex:
+    case SyncOp::mutex_try:
+    case SyncOp::rwmutex_read:
+    case SyncOp::rwmutex_read_try:
+    case SyncOp::waitgroup:
+    case SyncOp::cond:
+      return true;
+    case SyncOp::once:
+    case SyncOp::context:
+    case SyncOp::annotation:
+      return false;
+  }
+  return false;
+}
+
+constexpr std::size_t kMaxReleasers = std::size_t{1} << 22;
+
+// note_communication: fiber `to` acquired what fiber `from` released. `to`
+// may now hold pointers into the stacks of `from` and of `from`'s ancestors
+// up to (not including) their common ancestor — stacks `to` could not reach
+// by descent. Those count as shared with outsiders. s.mu held.
+void note_communication(State& s, std::uint64_t from, std::uint64_t to, bool to_foreign) {
+  std::uint64_t chain[64];
+  int n = 0;
+  if (!to_foreign)
+    for (std::uint64_t x = to; x != 0 && n < 64;) {
+      chain[n++] = x;
+      auto l = s.lineage.find(x);
+      x = l == s.lineage.end() ? 0 : l->second.parent;
+    }
+  for (std::uint64_t x = from; x != 0;) {
+    if (std::find(chain, chain + n, x) != chain + n) return;  // a common ancestor: reachable by descent
+    if (!s.shared_out.insert(x).second && n == 0) return;
+    auto l = s.lineage.find(x);
+    x = l == s.lineage.end() ? 0 : l->second.parent;
   }
 }
 
@@ -328,6 +387,7 @@ class WaitGraphHooks final : public SyncHooks {
         if (st != s.stacks.end() && st->second == f) s.stacks.erase(st);
         s.agents.erase(it);
       }
+      s.shared_out.erase(f->id);
       auto l = s.lineage.find(f->id);
       if (l != s.lineage.end()) {
         l->second.alive = false;
@@ -366,6 +426,13 @@ class WaitGraphHooks final : public SyncHooks {
   }
 
   void on_acquire(Fiber* f, const void* obj, SyncOp op) override {
+    if (communicates(op)) {
+      State& s = state();
+      LockGuard g(s.mu);
+      auto r = s.last_releaser.find(obj);
+      if (r != s.last_releaser.end() && r->second != (f->foreign ? 0 : f->id))
+        note_communication(s, r->second, f->foreign ? 0 : f->id, f->foreign);
+    }
     if (op == SyncOp::rwmutex_read || op == SyncOp::rwmutex_read_try) {
       State& s = state();
       LockGuard g(s.mu);
@@ -395,9 +462,18 @@ class WaitGraphHooks final : public SyncHooks {
   }
 
   void on_release(Fiber* f, const void* obj, SyncOp op) override {
-    if (op != SyncOp::mutex && op != SyncOp::rwmutex_read) return;
+    if (!communicates(op)) return;
     State& s = state();
     LockGuard g(s.mu);
+    if (!f->foreign) {
+      if (s.last_releaser.size() < kMaxReleasers)
+        s.last_releaser[obj] = f->id;
+      else if (s.last_releaser.count(obj) == 0)
+        s.communication_lost = true;
+      else
+        s.last_releaser[obj] = f->id;
+    }
+    if (op != SyncOp::mutex && op != SyncOp::rwmutex_read) return;
     // The releaser may differ from the holder (Go allows it).
     const Fiber* owner = drop_holder(s, obj, f, op == SyncOp::rwmutex_read);
     auto it = s.agents.find(owner != nullptr ? owner : f);
@@ -460,6 +536,7 @@ void take_snapshot(WaitSnapshot* out) {
     v.stack_lo = a.stack_lo;
     v.stack_hi = a.stack_hi;
     v.escaped = a.escaped;
+    v.shared_out = s.communication_lost || s.shared_out.count(a.id) != 0;
   }
   for (const auto& [m, hs] : s.holders) {
     auto& ids = out->holders[m];

@@ -13,6 +13,8 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -668,6 +670,63 @@ TEST_P(WaitGraphTest, WaitGroupHandedToAPoolWorkerIsQuiet) {
     busy.unlock();
     finished.recv();
     jobs.close();
+  });
+  EXPECT_TRUE(fs.empty());
+}
+
+
+TEST_P(WaitGraphTest, WaitGroupHandedToAPoolThroughALockedQueueIsQuiet) {
+  // The classic C++ pool: a deque under a Mutex, workers woken by a Cond.
+  // The job's closure (with a pointer to the handler's WaitGroup) sits in
+  // the heap, where no scan sees it; the release -> acquire edge does.
+  struct Pool {
+    fsan::Mutex mu;
+    fsan::Cond ready{mu};
+    std::deque<std::function<void()>> jobs;
+    bool closed = false;
+  };
+  static fsan::Mutex busy;
+  auto fs = run([] {
+    auto pool = std::make_shared<Pool>();
+    auto finished = fsan::make_chan<int>();
+    fsan::go_named("pool-worker", [pool] {
+      for (;;) {
+        std::function<void()> job;
+        {
+          std::unique_lock<fsan::Mutex> g(pool->mu);
+          while (pool->jobs.empty() && !pool->closed) pool->ready.wait();
+          if (pool->jobs.empty()) return;
+          job = std::move(pool->jobs.front());
+          pool->jobs.pop_front();
+        }
+        job();
+      }
+    });
+    busy.lock();
+    fsan::go_named("handler", [pool, finished] {
+      fsan::WaitGroup wg;
+      std::string name = "a job name long enough to leave the small buffer";
+      wg.add(1);
+      {
+        std::lock_guard<fsan::Mutex> g(pool->mu);
+        pool->jobs.push_back([&wg, name] {
+          std::lock_guard<fsan::Mutex> b(busy);  // main holds it for a while
+          wg.done();
+        });
+        pool->ready.signal();
+      }
+      wg.wait();
+      finished.send(1);
+    });
+    wait_until_parked("sync.WaitGroup.Wait");
+    fsan::sleep_for(std::chrono::milliseconds(200));
+    busy.unlock();
+    finished.recv();
+    {
+      std::lock_guard<fsan::Mutex> g(pool->mu);
+      pool->closed = true;
+      pool->ready.broadcast();
+    }
   });
   EXPECT_TRUE(fs.empty());
 }
