@@ -123,23 +123,23 @@ using LockPair = std::pair<const void*, const void*>;
 
 struct State {
   Lock mu;
-  std::unordered_map<const Fiber*, AgentState> agents;
-  std::unordered_map<const void*, std::vector<Holder>> holders;
-  std::set<const void*> rwmutexes;  // seen as an RWMutex (labels only)
-  std::unordered_map<std::uint64_t, Lineage> lineage;
-  std::map<std::uintptr_t, const Fiber*> stacks;  // stack_lo -> fiber (escape lookups)
+  std::unordered_map<const Fiber*, AgentState> agents FSAN_GUARDED_BY(mu);
+  std::unordered_map<const void*, std::vector<Holder>> holders FSAN_GUARDED_BY(mu);
+  std::set<const void*> rwmutexes FSAN_GUARDED_BY(mu);  // seen as an RWMutex (labels only)
+  std::unordered_map<std::uint64_t, Lineage> lineage FSAN_GUARDED_BY(mu);
+  std::map<std::uintptr_t, const Fiber*> stacks FSAN_GUARDED_BY(mu);  // stack_lo -> fiber (escape lookups)
   // Who last released each sync object (fiber id), and the fibers whose
   // stacks a fiber outside their family may have learned about through such
   // a release -> acquire edge (see note_communication).
-  std::unordered_map<const void*, std::uint64_t> last_releaser;
-  std::unordered_set<std::uint64_t> shared_out;
-  bool communication_lost = false;  // last_releaser hit its cap: every stack counts as shared
-  std::uint64_t next_block_seq = 0;
-  std::unordered_map<const void*, std::vector<const void*>> order;
-  std::map<LockPair, OrderEdge> edges;
-  std::set<LockPair> reported_pairs;
+  std::unordered_map<const void*, std::uint64_t> last_releaser FSAN_GUARDED_BY(mu);
+  std::unordered_set<std::uint64_t> shared_out FSAN_GUARDED_BY(mu);
+  bool communication_lost FSAN_GUARDED_BY(mu) = false;  // last_releaser hit its cap: every stack counts as shared
+  std::uint64_t next_block_seq FSAN_GUARDED_BY(mu) = 0;
+  std::unordered_map<const void*, std::vector<const void*>> order FSAN_GUARDED_BY(mu);
+  std::map<LockPair, OrderEdge> edges FSAN_GUARDED_BY(mu);
+  std::set<LockPair> reported_pairs FSAN_GUARDED_BY(mu);
 
-  void reset() {
+  void reset() FSAN_REQUIRES(mu) {
     agents.clear();
     stacks.clear();
     last_releaser.clear();
@@ -161,7 +161,7 @@ State& state() {
 
 // agent: f's record, its identity filled in on first sight (fibers that
 // existed before the detector was on, foreign threads). s.mu held.
-AgentState& agent(State& s, const Fiber* f) {
+AgentState& agent(State& s, const Fiber* f) FSAN_REQUIRES(s.mu) {
   AgentState& a = s.agents[f];
   if (!a.known) {
     a.known = true;
@@ -179,7 +179,7 @@ AgentState& agent(State& s, const Fiber* f) {
 }
 
 // prune_lineage: drops dead fibers with no live descendants, up the chain. s.mu held.
-void prune_lineage(State& s, std::uint64_t id) {
+void prune_lineage(State& s, std::uint64_t id) FSAN_REQUIRES(s.mu) {
   for (;;) {
     auto it = s.lineage.find(id);
     if (it == s.lineage.end() || it->second.alive || it->second.live_children != 0) return;
@@ -222,7 +222,7 @@ constexpr std::size_t kMaxReleasers = std::size_t{1} << 22;
 // may now hold pointers into the stacks of `from` and of `from`'s ancestors
 // up to (not including) their common ancestor — stacks `to` could not reach
 // by descent. Those count as shared with outsiders. s.mu held.
-void note_communication(State& s, std::uint64_t from, std::uint64_t to, bool to_foreign) {
+void note_communication(State& s, std::uint64_t from, std::uint64_t to, bool to_foreign) FSAN_REQUIRES(s.mu) {
   std::uint64_t chain[64];
   int n = 0;
   if (!to_foreign)
@@ -239,7 +239,7 @@ void note_communication(State& s, std::uint64_t from, std::uint64_t to, bool to_
   }
 }
 
-std::string lock_label(const State& s, const void* m) {
+std::string lock_label(const State& s, const void* m) FSAN_REQUIRES(s.mu) {
   char buf[64];
   std::snprintf(buf, sizeof(buf), "%s %p", s.rwmutexes.count(m) != 0 ? "RWMutex" : "Mutex", m);
   return buf;
@@ -273,7 +273,7 @@ struct PendingInversion {
 };
 
 // path_between: lock-order path from -> ... -> to (nodes, from first). s.mu held.
-std::vector<const void*> path_between(const State& s, const void* from, const void* to) {
+std::vector<const void*> path_between(const State& s, const void* from, const void* to) FSAN_REQUIRES(s.mu) {
   std::unordered_map<const void*, const void*> parent{{from, nullptr}};
   std::vector<const void*> todo{from};
   while (!todo.empty()) {
@@ -295,7 +295,8 @@ std::vector<const void*> path_between(const State& s, const void* from, const vo
 
 // add_edge: records held -> m for f; returns true (filling *out) when the
 // edge closes a cycle not reported yet. s.mu held.
-bool add_edge(State& s, const Fiber* f, const Held& held, const void* m, const Stack& now, PendingInversion* out) {
+bool add_edge(State& s, const Fiber* f, const Held& held, const void* m, const Stack& now, PendingInversion* out)
+    FSAN_REQUIRES(s.mu) {
   LockPair e{held.m, m};
   if (s.edges.count(e) != 0) return false;
   bool found = false;
@@ -495,7 +496,7 @@ class WaitGraphHooks final : public SyncHooks {
  private:
   // drop_holder: removes one holder of m of that side, f's own entry if it
   // has one; returns whose it was. s.mu held.
-  static const Fiber* drop_holder(State& s, const void* m, const Fiber* f, bool reader) {
+  static const Fiber* drop_holder(State& s, const void* m, const Fiber* f, bool reader) FSAN_REQUIRES(s.mu) {
     auto it = s.holders.find(m);
     if (it == s.holders.end()) return nullptr;
     auto& hs = it->second;
