@@ -9,6 +9,7 @@
 #include "hooks/sync_hooks.hpp"
 #include "report/report.hpp"
 #include "sched/park.hpp"
+#include "waitgraph/handle_registry.hpp"
 
 namespace fsan::detail {
 
@@ -64,6 +65,7 @@ void link_to_agent(Fiber* agent, Waiter* w) {
 
 void chan_send(ChanCore* c, void* src) FSAN_NO_THREAD_SAFETY_ANALYSIS {
   if (FSAN_UNLIKELY(c == nullptr)) block_forever(WaitReason::chan_send_nil);
+  waitgraph::note_published_if_tracking(src, c->ops->size);
   Fiber* self = current_agent();
   c->lock.lock();
   if (FSAN_UNLIKELY(c->closed)) {

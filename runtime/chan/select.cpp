@@ -14,6 +14,7 @@
 #include "hooks/sync_hooks.hpp"
 #include "report/report.hpp"
 #include "sched/park.hpp"
+#include "waitgraph/handle_registry.hpp"
 
 namespace fsan::detail {
 namespace {
@@ -107,6 +108,10 @@ SelectResult select_impl(SelectCase* cases, std::size_t n, bool has_default) FSA
     for (;;) park_current(WaitReason::select_no_cases, nullptr, nullptr, nullptr);
   }
   Fiber* self = current_agent();
+  if (FSAN_UNLIKELY(g_chan_handle_tracking))
+    for (std::size_t i = 0; i < n; ++i)
+      if (cases[i].is_send && cases[i].chan != nullptr)
+        waitgraph::note_published_if_tracking(cases[i].elem, cases[i].chan->ops->size);
 
   // Small selects (the common case) use stack arrays.
   constexpr std::size_t kInline = 16;

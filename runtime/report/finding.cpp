@@ -331,13 +331,16 @@ bool publish_finding(Finding f, std::string* id) {
     print = s.opts.print_findings;
     halt = s.opts.halt_on_error;
     if (print) text = format_text(f);
+    // Noted before the finding is visible: a fiber that sees it in
+    // findings() and ends the run must not end it with exit status 0 (the
+    // wait-graph monitor publishes from its own thread).
+    if (Scheduler* sch = g_sched.load(std::memory_order_acquire)) sch->note_finding();
     s.findings.push_back(f);
     if (!s.json_path.empty()) s.json_findings.push_back(f);
     write_json_locked(s);
   }
   if (print) std::fputs(text.c_str(), stderr);
   if (Scheduler* sch = g_sched.load(std::memory_order_acquire)) {
-    sch->note_finding();
     if (halt) sch->stop(sch->options().exitcode);
   }
   return true;
@@ -462,6 +465,8 @@ void report_stack_overflow(Fiber* self, const void* fault_addr) {
   self->sched->stop(self->sched->options().exitcode);
 }
 
+void (*g_global_deadlock_graph)(Finding& f) = nullptr;
+
 void report_global_deadlock(Scheduler* s) {
   Finding f;
   f.kind = FindingKind::global_deadlock;
@@ -476,6 +481,7 @@ void report_global_deadlock(Scheduler* s) {
   }
   sort_snapshots(snaps);
   f.fibers = describe_snapshots(snaps, now_ns());
+  if (g_global_deadlock_graph != nullptr) g_global_deadlock_graph(f);
   publish_finding(std::move(f));
 }
 

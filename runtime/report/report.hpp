@@ -55,6 +55,9 @@ std::vector<Frame> filter_user_frames(std::vector<Frame> all);
 void report_uncaught_exception(Fiber* f, std::exception_ptr e);
 void report_stack_overflow(Fiber* f, const void* fault_addr);
 void report_global_deadlock(Scheduler* s);
+// Set by the wait-for graph detector when it is on: draws the blocked
+// fibers' graph into a global_deadlock finding.
+extern void (*g_global_deadlock_graph)(Finding& f);
 
 // throw_site: the stack where `e` was thrown, if it was thrown on fiber f
 // and the runtime's __cxa_throw recorded it (throw_site.cpp); else 0.

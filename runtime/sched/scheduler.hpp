@@ -192,6 +192,12 @@ class Scheduler {
 
   std::uint64_t main_fiber_id() const { return 1; }
   int workers() const { return nworkers_; }
+  // worker_tids: the workers' OS threads (for foreign_unknown_threads).
+  std::vector<int> worker_tids() const {
+    std::vector<int> tids;
+    for (Worker* v : workers_) tids.push_back(v->tid.load(std::memory_order_acquire));
+    return tids;
+  }
 
   // epoch: this run's number (process-wide, from 1); foreign threads attach to it.
   std::uint64_t epoch() const { return epoch_; }

@@ -40,22 +40,32 @@ class Chan {
   using value_type = T;
 
   Chan() noexcept = default;
-  Chan(const Chan& o) noexcept : core_(o.core_) { detail::chan_retain(core_); }
-  Chan(Chan&& o) noexcept : core_(std::exchange(o.core_, nullptr)) {}
+  Chan(const Chan& o) noexcept : core_(o.core_) {
+    detail::chan_retain(core_);
+    detail::chan_track(core_, this);
+  }
+  Chan(Chan&& o) noexcept : core_(std::exchange(o.core_, nullptr)) { detail::chan_track_move(core_, &o, this); }
   Chan& operator=(const Chan& o) noexcept {
     detail::chan_retain(o.core_);
+    detail::chan_untrack(core_, this);
     detail::chan_release(core_);
     core_ = o.core_;
+    detail::chan_track(core_, this);
     return *this;
   }
   Chan& operator=(Chan&& o) noexcept {
     if (this != &o) {
+      detail::chan_untrack(core_, this);
       detail::chan_release(core_);
       core_ = std::exchange(o.core_, nullptr);
+      detail::chan_track_move(core_, &o, this);
     }
     return *this;
   }
-  ~Chan() { detail::chan_release(core_); }
+  ~Chan() {
+    detail::chan_untrack(core_, this);
+    detail::chan_release(core_);
+  }
 
   // send: blocks until delivered; panics if closed; blocks forever if nil.
   void send(T v) const { detail::chan_send(core_, &v); }
@@ -108,7 +118,7 @@ class Chan {
   iterator end() const { return iterator(); }
 
  private:
-  explicit Chan(detail::ChanCore* c) noexcept : core_(c) {}
+  explicit Chan(detail::ChanCore* c) noexcept : core_(c) { detail::chan_track(core_, this); }
   friend Chan make_chan<T>(std::size_t);
   friend detail::ChanCore* detail::core_of<T>(const Chan&);
 

@@ -49,6 +49,25 @@ FSAN_ALWAYS_INLINE void chan_release(ChanCore* c) {
   if (c != nullptr && reinterpret_cast<ChanRefs*>(c)->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) chan_free(c);
 }
 
+// Handle ownership for the wait-for graph (runtime/waitgraph/handle_registry):
+// where each Chan handle lives decides which fibers can still operate its
+// channel. Off (one predictable branch per copy/move/destroy) unless the
+// wait-graph detector is on. Order keeps "tracked handles <= refs": a handle
+// is tracked after its retain and untracked before its release.
+extern bool g_chan_handle_tracking;
+FSAN_COLD void chan_handle_track(ChanCore* c, const void* at);
+FSAN_COLD void chan_handle_untrack(ChanCore* c, const void* at);
+FSAN_COLD void chan_handle_moved(ChanCore* c, const void* from, const void* to);
+FSAN_ALWAYS_INLINE void chan_track(ChanCore* c, const void* at) {
+  if (FSAN_UNLIKELY(g_chan_handle_tracking) && c != nullptr) chan_handle_track(c, at);
+}
+FSAN_ALWAYS_INLINE void chan_untrack(ChanCore* c, const void* at) {
+  if (FSAN_UNLIKELY(g_chan_handle_tracking) && c != nullptr) chan_handle_untrack(c, at);
+}
+FSAN_ALWAYS_INLINE void chan_track_move(ChanCore* c, const void* from, const void* to) {
+  if (FSAN_UNLIKELY(g_chan_handle_tracking) && c != nullptr) chan_handle_moved(c, from, to);
+}
+
 // chan_send: moves *src into the channel (src stays a moved-from T the caller
 // destroys). Blocks; nil channel blocks forever; closed channel panics.
 void chan_send(ChanCore* c, void* src);
