@@ -10,6 +10,7 @@
 
 #include <fsan/context.hpp>
 
+#include "base/checks.hpp"
 #include "context/context_node.hpp"
 #include "hooks/sync_hooks.hpp"
 #include "leak/lost_cancel.hpp"
@@ -263,7 +264,7 @@ void cancel_handle_release(CancelHandle* h) {
   // run time. Ended by its parent or its deadline (fired, or due and only
   // checked lazily) is not live.
   const CtxNode* n = h->node;
-  if (FSAN_UNLIKELY(!h->called.load(std::memory_order_relaxed)) &&
+  if (kAlwaysOnChecks && FSAN_UNLIKELY(!h->called.load(std::memory_order_relaxed)) &&
       n->err.load(std::memory_order_acquire) == CtxError::none && !(n->has_deadline && now_ns() >= n->deadline_ns))
     report_lost_cancel(*h);
   ctx_release(h->node);

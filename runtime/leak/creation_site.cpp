@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "base/checks.hpp"
 #include "base/stack_trace.hpp"
 #include "base/symbolizer.hpp"
 #include "report/report.hpp"
@@ -13,6 +14,7 @@
 namespace fsan::detail {
 
 void capture_creation_site(CreationSite& site, std::uintptr_t fp) {
+  if constexpr (!kAlwaysOnChecks) return;
   Fiber* f = current_fiber();
   site.fiber = f != nullptr ? f->id : 0;
   int depth = 8;

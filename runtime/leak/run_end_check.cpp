@@ -1,6 +1,7 @@
 // The leak check at run end (run_end_check.hpp).
 #include "leak/run_end_check.hpp"
 
+#include "base/checks.hpp"
 #include "leak/fiber_leaks.hpp"
 #include "leak/ticker_leaks.hpp"
 #include "sched/scheduler.hpp"
@@ -18,7 +19,7 @@ constexpr int kMaxGraceRounds = 10;
 
 void check_leaks_at_main_return(Scheduler* s) {
   const Options& o = s->options();
-  if (!o.detect_leaks || s->stopping()) return;
+  if (!kAlwaysOnChecks || !o.detect_leaks || s->stopping()) return;
   const int grace_ms = o.leak_grace_ms < 0 ? 0 : o.leak_grace_ms;
   // Deadlocked fibers never exit: waiting for them would only delay the end.
   const std::size_t stay = s->live_fibers() > 1 ? 1 + deadlocked_fibers().size() : 1;
