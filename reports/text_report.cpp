@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <sstream>
 
+#include "html_text.hpp"  // the words both layouts share (headers, durations)
+
 namespace fsan::reports {
 namespace {
 
@@ -31,48 +33,6 @@ const char* text_headline(FindingKind k) {
   return "?";
 }
 
-// The runtime's duration_text: any wait of 1ms or more, Go's minutes above.
-std::string wait_text(std::int64_t ns) {
-  char buf[32];
-  if (ns < 1'000'000)
-    std::snprintf(buf, sizeof(buf), "%.0fus", static_cast<double>(ns) / 1e3);
-  else if (ns < 1'000'000'000)
-    std::snprintf(buf, sizeof(buf), "%.0fms", static_cast<double>(ns) / 1e6);
-  else if (ns < 60'000'000'000)
-    std::snprintf(buf, sizeof(buf), "%.1fs", static_cast<double>(ns) / 1e9);
-  else if (ns < 120'000'000'000)
-    std::snprintf(buf, sizeof(buf), "1 minute");
-  else
-    std::snprintf(buf, sizeof(buf), "%lld minutes", static_cast<long long>(ns / 60'000'000'000));
-  return buf;
-}
-
-constexpr std::int64_t kShowWaitFromNs = 1'000'000;
-
-std::string hex_value(std::uintptr_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof(buf), "0x%lx", static_cast<unsigned long>(v));
-  return buf;
-}
-
-std::string fiber_ref(std::uint64_t id, const std::string& name) {
-  std::string s = "fiber " + std::to_string(id);
-  if (!name.empty()) s += " \"" + name + "\"";
-  return s;
-}
-
-std::string created_by(const FiberInfo& fi) {
-  if (fi.parent_id == 0) return "created outside any fiber at:";
-  return "created by fiber " + std::to_string(fi.parent_id) + " at:";
-}
-
-std::string fiber_header(const FiberInfo& fi) {
-  std::string s = fi.id == 0 ? fi.name : fiber_ref(fi.id, fi.name);
-  s += " [" + (fi.wait_reason.empty() ? fi.state : fi.wait_reason);
-  if (!fi.wait_reason.empty() && fi.wait_ns >= kShowWaitFromNs) s += ", " + wait_text(fi.wait_ns);
-  return s + "]";
-}
-
 void print_stack(std::ostringstream& out, const std::vector<Frame>& st, const char* indent) {
   if (st.empty()) {
     out << indent << "(no frames)\n";
@@ -94,8 +54,8 @@ void print_race(std::ostringstream& out, const Finding& f) {
     std::string op = (a.atomic ? "atomic " : "") + (a.op.empty() ? std::string("access") : a.op);
     if (i > 0) op = "previous " + op;
     op[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(op[0])));
-    out << "  " << op << " of size " << a.size << " at " << hex_value(a.addr) << " by "
-        << fiber_ref(a.fiber, fi != nullptr ? fi->name : "") << ":\n";
+    out << "  " << op << " of size " << a.size << " at " << hex_text(a.addr) << " by "
+        << fiber_ref_text(a.fiber, fi != nullptr ? fi->name : "") << ":\n";
     print_stack(out, a.stack, "    ");
     out << "\n";
   }
@@ -114,7 +74,7 @@ void print_race(std::ostringstream& out, const Finding& f) {
     out << "\n";
   }
   for (const FiberInfo& fi : f.fibers) {
-    std::string r = fiber_ref(fi.id, fi.name);
+    std::string r = fiber_ref_text(fi.id, fi.name);
     r[0] = 'F';
     out << "  " << r << " created by fiber " << fi.parent_id << " at:\n";
     print_stack(out, fi.created_at, "    ");
@@ -131,7 +91,7 @@ std::string format_frame_text(const Frame& fr) {
     if (fr.column > 0) s += ":" + std::to_string(fr.column);
   }
   std::string mod = fr.module.substr(fr.module.rfind('/') + 1);
-  return s + " (" + mod + "+" + hex_value(fr.offset) + ")";
+  return s + " (" + mod + "+" + hex_text(fr.offset) + ")";
 }
 
 std::string format_finding_text(const Finding& f, long pid) {
@@ -155,10 +115,10 @@ std::string format_finding_text(const Finding& f, long pid) {
       [[fallthrough]];
     case FindingKind::panic:
       for (const FiberInfo& fi : f.fibers) {
-        out << "\n  " << fiber_header(fi) << ":\n";
+        out << "\n  " << fiber_header_text(fi) << ":\n";
         print_stack(out, fi.stack, "    ");
         if (!fi.created_at.empty() || fi.parent_id != 0) {
-          out << "  " << created_by(fi) << "\n";
+          out << "  " << created_by_text(fi) << "\n";
           print_stack(out, fi.created_at, "    ");
         }
       }
