@@ -267,12 +267,12 @@ void cancel_handle_release(CancelHandle* h) {
   if (kAlwaysOnChecks && FSAN_UNLIKELY(!h->called.load(std::memory_order_relaxed)) &&
       n->err.load(std::memory_order_acquire) == CtxError::none && !(n->has_deadline && now_ns() >= n->deadline_ns))
     report_lost_cancel(*h);
-  ctx_release(h->node);
-  delete h;
+  ctx_release(h->node);  // may free the node, and with it *h: nothing after this
 }
 
-CancelHandle* new_cancel_handle(const char* made_by, std::uintptr_t fp) {
-  auto* h = new CancelHandle();
+CancelHandle* new_cancel_handle(CtxNode* n, const char* made_by, std::uintptr_t fp) {
+  CancelHandle* h = &n->cancel;
+  h->node = n;
   h->made_by = made_by;
   capture_creation_site(h->site, fp);
   return h;
@@ -327,15 +327,16 @@ void CancelFunc::operator()() const {
 // Each with_* records its caller (the frame above its own) as where the
 // context and its CancelFunc were made.
 std::pair<Context, CancelFunc> with_cancel(const Context& parent) {
-  auto* h = detail::new_cancel_handle("with_cancel", reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0)));
-  h->node = detail::new_child(parent.node_, false, 0);
+  auto* h = detail::new_cancel_handle(detail::new_child(parent.node_, false, 0), "with_cancel",
+                                      reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0)));
   return {Context(h->node), CancelFunc(h)};
 }
 
 std::pair<Context, CancelFunc> with_deadline(const Context& parent, TimePoint t) {
-  auto* h = detail::new_cancel_handle("with_deadline", reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0)));
-  h->node = detail::new_child(parent.node_, true,
-                              std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
+  auto* h = detail::new_cancel_handle(
+      detail::new_child(parent.node_, true,
+                        std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count()),
+      "with_deadline", reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0)));
   return {Context(h->node), CancelFunc(h)};
 }
 
@@ -343,8 +344,8 @@ std::pair<Context, CancelFunc> with_timeout(const Context& parent, Duration d) {
   const std::int64_t now = detail::now_ns();
   const std::int64_t when =
       detail::deadline_after(now, std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
-  auto* h = detail::new_cancel_handle("with_timeout", reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0)));
-  h->node = detail::new_child(parent.node_, true, when);
+  auto* h = detail::new_cancel_handle(detail::new_child(parent.node_, true, when), "with_timeout",
+                                      reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0)));
   return {Context(h->node), CancelFunc(h)};
 }
 

@@ -25,6 +25,19 @@
 namespace fsan::detail {
 
 class Scheduler;
+struct CtxNode;
+
+// CancelHandle: one per with_* call, inside its node (one allocation per
+// context, not two); `refs` counts CancelFunc copies, and the handle holds a
+// counted reference to its node, so the node outlives it. The last copy to
+// go checks that one was called (lost_cancel, leak/lost_cancel.hpp).
+struct CancelHandle {
+  std::atomic<std::uint32_t> refs{1};
+  std::atomic<bool> called{false};
+  CtxNode* node = nullptr;  // a counted reference
+  const char* made_by = "with_cancel";  // the with_* call that made it
+  CreationSite site;                    // where that call was
+};
 
 struct CtxNode {
   TimerEntry timer;  // first: the timer callbacks cast the entry back to the node
@@ -52,21 +65,12 @@ struct CtxNode {
   CtxNode* cancel_next = nullptr;
 
   Scheduler* timer_sched FSAN_GUARDED_BY(lock) = nullptr;
+  CancelHandle cancel;  // used by with_* nodes only
 };
 
-// CancelHandle: one per with_* call; `refs` counts CancelFunc copies. The
-// last copy to go checks that one was called (lost_cancel, leak/lost_cancel.hpp).
-struct CancelHandle {
-  std::atomic<std::uint32_t> refs{1};
-  std::atomic<bool> called{false};
-  CtxNode* node = nullptr;  // a counted reference
-  const char* made_by = "with_cancel";  // the with_* call that made it
-  CreationSite site;                    // where that call was
-};
-
-// new_cancel_handle: a handle made by `made_by` (a with_* name) whose
-// caller is the frame above `fp`.
-CancelHandle* new_cancel_handle(const char* made_by, std::uintptr_t fp);
+// new_cancel_handle: the handle of node n (made by with_* `made_by`, whose
+// caller is the frame above `fp`); it takes over the caller's reference to n.
+CancelHandle* new_cancel_handle(CtxNode* n, const char* made_by, std::uintptr_t fp);
 
 // ctx_cancel: ends n and its subtree with e (no-op if n already ended).
 // The caller holds a reference to n.
