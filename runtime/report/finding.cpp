@@ -7,6 +7,7 @@
 #include <cxxabi.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -274,6 +275,31 @@ std::string finding_test() {
   return s.test;
 }
 
+namespace {
+
+// without_numbers: the message with every number (addresses, fiber ids,
+// durations, counts) replaced by '#'. The signature must name the same bug
+// in every process and shard (fsan report merges by it), and those vary
+// from run to run while the bug does not.
+std::string without_numbers(const std::string& m) {
+  std::string out;
+  out.reserve(m.size());
+  for (std::size_t i = 0; i < m.size();) {
+    if (std::isdigit(static_cast<unsigned char>(m[i])) != 0) {
+      std::size_t j = i;
+      if (m.compare(i, 2, "0x") == 0) j += 2;
+      while (j < m.size() && std::isxdigit(static_cast<unsigned char>(m[j])) != 0) ++j;
+      out += '#';
+      i = j;
+    } else {
+      out += m[i++];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 bool publish_finding(Finding f, std::string* id) {
   InternalScope internal;  // the store's lock is not user synchronization
   if (suppressed(f)) return false;  // suppressions=FILE: as if never found
@@ -289,7 +315,7 @@ bool publish_finding(Finding f, std::string* id) {
     add_stack(fi.stack);
     sig += "/" + fi.wait_reason;
   }
-  sig += "#" + f.message;
+  sig += "#" + without_numbers(f.message);
   char hex[17];
   std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(fnv1a(sig)));
   f.signature = hex;
