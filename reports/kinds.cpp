@@ -1,29 +1,10 @@
-// fsan::to_string(FindingKind) for the host tool (see kinds.hpp). A switch
-// with no default: a new kind does not compile until it has a name here.
+// fsan::to_string(FindingKind) for the host tool (see kinds.hpp), which
+// cannot link libfsan; the names themselves are fsan/detail/kind_names.hpp.
+#include <fsan/detail/kind_names.hpp>
 #include <fsan/finding.hpp>
 
 namespace fsan {
 
-const char* to_string(FindingKind k) {
-  switch (k) {
-    case FindingKind::data_race:
-      return "data_race";
-    case FindingKind::global_deadlock:
-      return "global_deadlock";
-    case FindingKind::partial_deadlock:
-      return "partial_deadlock";
-    case FindingKind::lock_order_inversion:
-      return "lock_order_inversion";
-    case FindingKind::fiber_leak:
-      return "fiber_leak";
-    case FindingKind::timer_leak:
-      return "timer_leak";
-    case FindingKind::lost_cancel:
-      return "lost_cancel";
-    case FindingKind::panic:
-      return "panic";
-  }
-  return "?";
-}
+const char* to_string(FindingKind k) { return detail::kind_name(k); }
 
 }  // namespace fsan

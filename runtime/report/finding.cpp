@@ -17,6 +17,8 @@
 #include <set>
 #include <sstream>
 
+#include <fsan/detail/kind_names.hpp>
+
 #include "base/internal_scope.hpp"
 #include "base/stack_trace.hpp"
 #include "base/symbolizer.hpp"
@@ -28,27 +30,7 @@
 
 namespace fsan {
 
-const char* to_string(FindingKind k) {
-  switch (k) {
-    case FindingKind::data_race:
-      return "data_race";
-    case FindingKind::global_deadlock:
-      return "global_deadlock";
-    case FindingKind::partial_deadlock:
-      return "partial_deadlock";
-    case FindingKind::lock_order_inversion:
-      return "lock_order_inversion";
-    case FindingKind::fiber_leak:
-      return "fiber_leak";
-    case FindingKind::timer_leak:
-      return "timer_leak";
-    case FindingKind::lost_cancel:
-      return "lost_cancel";
-    case FindingKind::panic:
-      return "panic";
-  }
-  return "?";
-}
+const char* to_string(FindingKind k) { return detail::kind_name(k); }
 
 namespace detail {
 namespace {
